@@ -1,0 +1,14 @@
+namespace Gantry.Cli;
+
+internal static class CdiCommands
+{
+    public static int Run(string[] args, Log log, string? toolkitConfig)
+    {
+        if (args.Length == 0) throw new UsageException("cdi needs a command: generate, list, validate");
+        var sub = args.Skip(1).ToArray();
+        return args[0] switch
+        {
+            _ => throw new UsageException($"unknown cdi command '{args[0]}'"),
+        };
+    }
+}

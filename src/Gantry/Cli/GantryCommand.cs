@@ -1,0 +1,35 @@
+namespace Gantry.Cli;
+
+// `gantry VERB`: every front end's verbs plus our own (simulate, info, demo, doctor).
+internal static class GantryCommand
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help") { Console.WriteLine(Help); return 0; }
+        if (args[0] is "--version" or "version") { Console.WriteLine(VersionInfo.Text("gantry")); return 0; }
+        var rest = args.Skip(1).ToArray();
+        var log = Log.Stderr();
+        return args[0] switch
+        {
+            "cdi" => CdiCommands.Run(rest, log, null),
+            "hook" => Hooks.CdiHookCommand.Run("gantry hook", rest),
+            "nvidia-ctk" or "nvidia-cdi-hook" => Program.Dispatch(args[0], rest),
+            _ => throw new UsageException($"unknown command '{args[0]}'; see 'gantry --help'"),
+        };
+    }
+
+    const string Help = """
+        gantry - GPUs in containers, one binary for the whole NVIDIA container stack
+
+        USAGE: gantry COMMAND [options]
+
+        COMMANDS:
+           simulate DIR   write a simulated GPU host (driver root, devices, procfs, NVML stand-in) to DIR
+           info           show the driver, CUDA version and GPUs (--json for machine-readable output)
+           demo           simulate a host, generate its CDI spec, and run a real container with GPU 0
+           cdi            generate | list | validate CDI specs (as nvidia-ctk cdi)
+           hook           the CDI hooks (as nvidia-cdi-hook)
+
+        The same binary answers as nvidia-ctk and nvidia-cdi-hook when started under those names.
+        """;
+}

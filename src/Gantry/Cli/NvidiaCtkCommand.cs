@@ -1,0 +1,49 @@
+namespace Gantry.Cli;
+
+// nvidia-ctk: the same verbs and flags as the original CLI.
+internal static class NvidiaCtkCommand
+{
+    public static int Run(string[] args)
+    {
+        var global = new FlagSet()
+            .Bool("debug", "enable debug-level logging", ["d"], ["NVIDIA_CTK_DEBUG"])
+            .Bool("quiet", "suppress all output except for errors; overrides --debug", null, ["NVIDIA_CTK_QUIET"])
+            .String("config", "path to the toolkit config file", null, null, ["NVIDIA_CTK_CONFIG"])
+            .Bool("version", "print the version", ["v"])
+            .Bool("help", "show help", ["h"]);
+        global.Parse(args, stopAtFirstPositional: true);
+        if (global.GetBool("version")) { Console.WriteLine(VersionInfo.Text("NVIDIA Container Toolkit CLI")); return 0; }
+        var log = Log.Stderr(global.GetBool("quiet") ? LogLevel.Error : global.GetBool("debug") ? LogLevel.Debug : LogLevel.Info);
+        var rest = global.Positionals;
+        if (rest.Count == 0 || global.GetBool("help")) { Console.WriteLine(Help); return 0; }
+        var sub = rest.Skip(1).ToArray();
+        return rest[0] switch
+        {
+            "hook" => Hooks.CdiHookCommand.Run("nvidia-ctk hook", sub),
+            "cdi" => CdiCommands.Run(sub, log, global.Get("config")),
+            _ => throw new UsageException($"unknown command '{rest[0]}'; see 'nvidia-ctk --help'"),
+        };
+    }
+
+    const string Help = """
+        NAME: nvidia-ctk - Tools to configure the NVIDIA Container Toolkit (Gantry)
+
+        USAGE: nvidia-ctk [global options] command [command options]
+
+        COMMANDS:
+           hook     A collection of hooks that may be injected into an OCI spec
+           cdi      Provide tools for interacting with Container Device Interface specifications
+
+        GLOBAL OPTIONS:
+           --debug, -d   Enable debug-level logging [$NVIDIA_CTK_DEBUG]
+           --quiet       Suppress all output except for errors; overrides --debug [$NVIDIA_CTK_QUIET]
+           --config      Specify the config file [$NVIDIA_CTK_CONFIG]
+           --version     Print the version
+        """;
+}
+
+internal static class VersionInfo
+{
+    public const string Version = "0.1.0";
+    public static string Text(string product) => $"{product} version {Version}\ncommit: gantry";
+}

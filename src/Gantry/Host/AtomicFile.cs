@@ -1,0 +1,33 @@
+namespace Gantry.Host;
+
+// Every write of a user's file goes through here: temp file in the same directory, fsync, rename.
+// A failure leaves the old file (or no file) in place, never half a file.
+internal static class AtomicFile
+{
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = (UnixFileMode)0b110_100_100)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, new FileStreamOptions
+                   { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode }))
+            {
+                fs.Write(content);
+                fs.Flush(flushToDisk: true);
+            }
+            File.SetUnixFileMode(tmp, mode);
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    public static void WriteText(string path, string content, UnixFileMode mode = (UnixFileMode)0b110_100_100) =>
+        Write(path, System.Text.Encoding.UTF8.GetBytes(content), mode);
+}

@@ -1,0 +1,39 @@
+using Gantry.Cli;
+
+namespace Gantry;
+
+internal static class Program
+{
+    static int Main(string[] args)
+    {
+        var name = InvokedName();
+        try
+        {
+            return Dispatch(name, args);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"{name}: incorrect usage: {e.Message}");
+            return 1;
+        }
+        catch (GantryException e)
+        {
+            Console.Error.WriteLine($"{name}: error: {e.Message}");
+            return e.ExitCode;
+        }
+    }
+
+    // One binary, many names: the name it was started under picks the front end.
+    internal static int Dispatch(string name, string[] args) => name switch
+    {
+        "nvidia-ctk" => NvidiaCtkCommand.Run(args),
+        "nvidia-cdi-hook" => Hooks.CdiHookCommand.Run(name, args),
+        _ => GantryCommand.Run(args),
+    };
+
+    static string InvokedName()
+    {
+        var argv0 = Environment.GetCommandLineArgs() is { Length: > 0 } a ? a[0] : "gantry";
+        return Path.GetFileName(argv0);
+    }
+}
