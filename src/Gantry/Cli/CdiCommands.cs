@@ -8,6 +8,7 @@ internal static class CdiCommands
         var sub = args.Skip(1).ToArray();
         return args[0] switch
         {
+            "generate" => CdiGenerateCommand.Run(sub, log),
             _ => throw new UsageException($"unknown cdi command '{args[0]}'"),
         };
     }

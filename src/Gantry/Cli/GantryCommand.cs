@@ -12,6 +12,8 @@ internal static class GantryCommand
         return args[0] switch
         {
             "cdi" => CdiCommands.Run(rest, log, null),
+            "simulate" => SimulateCommand.Run(rest, log),
+            "info" => InfoCommand.Run(rest, log),
             "hook" => Hooks.CdiHookCommand.Run("gantry hook", rest),
             "nvidia-ctk" or "nvidia-cdi-hook" => Program.Dispatch(args[0], rest),
             _ => throw new UsageException($"unknown command '{args[0]}'; see 'gantry --help'"),

@@ -13,12 +13,17 @@ internal sealed record HostRoots
     {
         DriverRoot = Normalize(driverRoot);
         DevRoot = Normalize(string.IsNullOrEmpty(devRoot) ? DriverRoot : devRoot);
-        // A driver root that carries its own /proc/driver/nvidia (a simulated host) answers for procfs too;
-        // a driver container's root does not, and the host's /proc is the truth then.
-        ProcRoot = Normalize(procRoot ?? (DriverRoot != "/" && Directory.Exists(System.IO.Path.Combine(DriverRoot, "proc/driver/nvidia"))
-            ? System.IO.Path.Combine(DriverRoot, "proc") : "/proc"));
-        SysRoot = Normalize(sysRoot ?? (DriverRoot != "/" && Directory.Exists(System.IO.Path.Combine(DriverRoot, "sys/bus"))
-            ? System.IO.Path.Combine(DriverRoot, "sys") : "/sys"));
+        // A simulated host carries its own /proc and /sys (beside the driver root or the device root);
+        // a driver container's root does not, and the host's /proc and /sys are the truth then.
+        ProcRoot = Normalize(procRoot ?? OwnTree("proc", "driver/nvidia") ?? "/proc");
+        SysRoot = Normalize(sysRoot ?? OwnTree("sys", "bus/pci") ?? "/sys");
+    }
+
+    string? OwnTree(string name, string probe)
+    {
+        foreach (var r in new[] { DriverRoot, DevRoot })
+            if (r != "/" && Directory.Exists(System.IO.Path.Combine(r, name, probe))) return System.IO.Path.Combine(r, name);
+        return null;
     }
 
     public static HostRoots Default { get; } = new("/");

@@ -1,0 +1,42 @@
+using Gantry.Discovery;
+using Gantry.Edits;
+
+namespace Gantry.Cdi.Generate;
+
+// The edits that belong to one GPU or one MIG device: its device nodes and DRM links.
+internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks, bool additionalGids)
+{
+    readonly DeviceNodeLocator _nodes = new(inv.Roots, inv.AcceptsPlainDeviceFiles);
+    readonly Dictionary<string, int> _migMinors = ProcDriver.MigMinors(inv.Roots);
+
+    public ContainerEdits ForGpu(GpuInfo gpu)
+    {
+        var edits = new ContainerEdits { DeviceNodes = new() };
+        AddNode(edits, $"/dev/nvidia{gpu.Minor}");
+        var drm = _nodes.DrmNodes(gpu.BusId);
+        foreach (var host in drm) AddNode(edits, inv.Roots.DevToContainerPath(host));
+        if (hooks.CreateSymlinks(_nodes.DrmByPathLinks(gpu.BusId, drm)) is { } h) edits.Hooks = [h];
+        return edits;
+    }
+
+    public ContainerEdits ForMig(GpuInfo parent, MigInfo mig)
+    {
+        var edits = new ContainerEdits { DeviceNodes = new() };
+        AddNode(edits, $"/dev/nvidia{parent.Minor}");
+        foreach (var cap in new[] { $"gpu{parent.Minor}/gi{mig.GpuInstanceId}/access", $"gpu{parent.Minor}/gi{mig.GpuInstanceId}/ci{mig.ComputeInstanceId}/access" })
+        {
+            if (!_migMinors.TryGetValue(cap, out var minor))
+                throw new Cli.GantryException($"MIG device {mig.Uuid}: {cap} is not listed in {inv.Roots.InProc("driver/nvidia-caps/mig-minors")}");
+            AddNode(edits, $"/dev/nvidia-caps/nvidia-cap{minor}");
+        }
+        return edits;
+    }
+
+    void AddNode(ContainerEdits edits, string containerPath)
+    {
+        var host = _nodes.Find(containerPath);
+        if (host is null) return;
+        edits.DeviceNodes!.Add(EditsFactory.Node(containerPath, host));
+        if (additionalGids && EditsFactory.AdditionalGid(host) is { } gid) (edits.AdditionalGids ??= new()).Add(gid);
+    }
+}

@@ -1,0 +1,86 @@
+using Gantry.Cdi;
+using Gantry.Cdi.Generate;
+using Gantry.Discovery;
+using Gantry.Host;
+
+namespace Gantry.Cli;
+
+// `nvidia-ctk cdi generate`: the original's flags, environment variables and defaults.
+internal static class CdiGenerateCommand
+{
+    static readonly string[] KnownModes = ["auto", "csv", "gdrcopy", "gds", "imex", "management", "mofed", "nvml", "nvswitch", "wsl"];
+
+    public static FlagSet Flags() => new FlagSet()
+        .List("config-search-path", "paths to search for config files", null, null, ["NVIDIA_CTK_CDI_GENERATE_CONFIG_SEARCH_PATHS"])
+        .String("output", "the file to write the spec to (default: stdout)", null, null, ["NVIDIA_CTK_CDI_OUTPUT_FILE_PATH"])
+        .String("format", "the output format: json or yaml", "yaml", null, ["NVIDIA_CTK_CDI_GENERATE_OUTPUT_FORMAT"])
+        .String("mode", "the discovery mode", "auto", ["discovery-mode"], ["NVIDIA_CTK_CDI_GENERATE_MODE"])
+        .String("dev-root", "the root of the device nodes (default: the driver root)", null, null, ["NVIDIA_CTK_DEV_ROOT"])
+        .List("device-name-strategy", "index, uuid or type-index; repeatable", "index,uuid", null, ["NVIDIA_CTK_CDI_GENERATE_DEVICE_NAME_STRATEGIES"])
+        .String("driver-root", "the root of the driver installation", null, null, ["NVIDIA_CTK_DRIVER_ROOT"])
+        .List("library-search-path", "directories to search for driver libraries", null, null, ["NVIDIA_CTK_CDI_GENERATE_LIBRARY_SEARCH_PATHS"])
+        .String("nvidia-cdi-hook-path", "the nvidia-cdi-hook used in the spec's hooks", null, ["nvidia-ctk-path"], ["NVIDIA_CTK_CDI_HOOK_PATH"])
+        .String("ldconfig-path", "the ldconfig the update-ldcache hook runs", null, null, ["NVIDIA_CTK_CDI_GENERATE_LDCONFIG_PATH"])
+        .String("vendor", "the CDI vendor", "nvidia.com", ["cdi-vendor"], ["NVIDIA_CTK_CDI_GENERATE_VENDOR"])
+        .String("class", "the CDI class", "gpu", ["cdi-class"], ["NVIDIA_CTK_CDI_GENERATE_CLASS"])
+        .List("csv.file", "CSV files (csv mode only)", null, null, ["NVIDIA_CTK_CDI_GENERATE_CSV_FILES"])
+        .List("csv.ignore-pattern", "CSV symlink patterns to ignore (csv mode only)", null, null, ["NVIDIA_CTK_CDI_GENERATE_CSV_IGNORE_PATTERNS"])
+        .String("csv.compat-container-root", "CUDA compat root in the container (csv mode only)", null, null, ["NVIDIA_CTK_CDI_GENERATE_CSV_CONTAINER_COMPAT_ROOT"])
+        .List("disable-hook", "hooks to leave out of the spec (or all)", null, ["disable-hooks"], ["NVIDIA_CTK_CDI_GENERATE_DISABLED_HOOKS"])
+        .List("enable-hook", "hooks to put in the spec even if disabled by default", null, ["enable-hooks"], ["NVIDIA_CTK_CDI_GENERATE_ENABLED_HOOKS"])
+        .List("feature-flag", "feature flags", null, ["feature-flags"], ["NVIDIA_CTK_CDI_GENERATE_FEATURE_FLAGS"])
+        .Bool("no-all-device", "do not generate the 'all' device", null, ["NVIDIA_CTK_CDI_GENERATE_NO_ALL_DEVICE"])
+        .List("device-id", "the devices to generate (default: all)", "all", ["device-ids", "device", "devices"], ["NVIDIA_CTK_CDI_GENERATE_DEVICE_IDS"])
+        .Bool("help", "show help", ["h"]);
+
+    public static int Run(string[] args, Log log)
+    {
+        var f = Flags().Parse(args);
+        if (f.GetBool("help")) { Console.WriteLine("USAGE: nvidia-ctk cdi generate [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
+        if (f.Positionals.Count > 0) throw new UsageException($"unexpected argument '{f.Positionals[0]}'");
+        var mode = f.GetOr("mode", "auto").ToLowerInvariant();
+        if (!KnownModes.Contains(mode)) throw new UsageException($"invalid discovery mode '{mode}': use one of {string.Join(", ", KnownModes)}");
+        if (mode is not ("auto" or "nvml"))
+            throw new GantryException($"discovery mode '{mode}' is not supported by gantry yet; use --mode=nvml (or auto)");
+        var (output, format) = OutputAndFormat(f);
+
+        var features = f.GetList("feature-flag");
+        var ids = f.GetList("device-id");
+        var noAll = f.GetBool("no-all-device");
+        if (ids.Contains("none") && !noAll) { log.Warning("Disabling generation of 'all' device"); noAll = true; }
+        var roots = new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root"));
+        var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions
+        {
+            LibrarySearchPaths = f.GetList("library-search-path"), ConfigSearchPaths = f.GetList("config-search-path"),
+        }, log);
+        var hooks = new HookFactory(HookFactory.ResolvePath(f.Get("nvidia-cdi-hook-path")), f.GetList("disable-hook"), f.GetList("enable-hook"))
+        {
+            LdconfigPath = f.Get("ldconfig-path"),
+        };
+        var spec = SpecGenerator.Generate(inv, hooks, new GenerateOptions
+        {
+            Vendor = f.GetOr("vendor", "nvidia.com"), Class = f.GetOr("class", "gpu"),
+            NamingStrategies = f.GetList("device-name-strategy"), DeviceIds = ids, NoAllDevice = noAll,
+            AdditionalGids = !features.Contains("no-additional-gids-for-device-nodes"),
+        });
+        CdiOutput.Write(spec, output, format);
+        log.Info($"Generated CDI spec with version {spec.CdiVersion}");
+        return 0;
+    }
+
+    // The format follows the output's extension unless --format was given; a missing extension is added.
+    static (string? Output, string Format) OutputAndFormat(FlagSet f)
+    {
+        var output = f.Get("output");
+        var explicitFormat = f.IsSet("format");
+        var format = f.GetOr("format", "yaml").ToLowerInvariant();
+        if (format is not ("json" or "yaml")) throw new UsageException($"invalid output format '{format}': use json or yaml");
+        if (string.IsNullOrEmpty(output)) return (null, format);
+        var ext = Path.GetExtension(output).ToLowerInvariant();
+        var fromExt = ext switch { ".json" => "json", ".yaml" or ".yml" => "yaml", _ => null };
+        if (fromExt is null) return (output + "." + format, format);
+        if (!explicitFormat) return (output, fromExt);
+        if (fromExt != format) Log.Stderr().Warning($"output file {output} has extension {ext} but the format is {format}");
+        return (output, format);
+    }
+}

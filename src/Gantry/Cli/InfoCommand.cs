@@ -1,0 +1,67 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gantry.Discovery;
+using Gantry.Host;
+
+namespace Gantry.Cli;
+
+// `gantry info`: what discovery sees — driver, CUDA, GPUs with their ids — as text or JSON.
+internal static class InfoCommand
+{
+    public static int Run(string[] args, Log log)
+    {
+        var f = new FlagSet()
+            .String("driver-root", "the root of the driver installation", "/", null, ["NVIDIA_CTK_DRIVER_ROOT"])
+            .String("dev-root", "the root of the device nodes (default: the driver root)", null, null, ["NVIDIA_CTK_DEV_ROOT"])
+            .Bool("json", "print JSON")
+            .Bool("help", "show help", ["h"]);
+        f.Parse(args);
+        if (f.GetBool("help")) { Console.WriteLine("USAGE: gantry info [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
+        var inv = DriverDiscovery.Discover(new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root")), new DiscoveryOptions(), f.GetBool("json") ? Log.Silent : log);
+        var report = InfoReport.From(inv);
+        if (f.GetBool("json")) Console.WriteLine(JsonSerializer.Serialize(report, InfoJsonContext.Default.InfoReport));
+        else Console.Write(report.ToText());
+        return 0;
+    }
+}
+
+internal sealed record InfoReport(string DriverVersion, string? CudaVersion, string GpuSource, string DriverRoot, List<InfoGpu> Gpus, List<string> Warnings)
+{
+    public static InfoReport From(DriverInventory inv) => new(inv.Version, inv.CudaVersion, inv.GpuSource, inv.Roots.DriverRoot,
+        inv.Gpus.Select(g => new InfoGpu(g.Index, g.Minor, g.Uuid, g.BusId, g.Name, g.Brand, g.ComputeCapability, g.MemoryBytes / (1024 * 1024),
+            g.MigEnabled, g.MigDevices.Select(m => new InfoMig($"{g.Index}:{m.Index}", m.Uuid, m.GpuInstanceId, m.ComputeInstanceId, m.Profile)).ToList())).ToList(),
+        inv.Warnings.ToList());
+
+    public string ToText()
+    {
+        var w = new StringWriter();
+        w.WriteLine($"Driver version:  {DriverVersion}");
+        w.WriteLine($"CUDA version:    {CudaVersion ?? "unknown (needs NVML)"}");
+        w.WriteLine($"Driver root:     {DriverRoot}");
+        w.WriteLine($"GPU facts from:  {(GpuSource == "nvml" ? "NVML" : "/proc/driver/nvidia (NVML unavailable)")}");
+        w.WriteLine($"GPUs:            {Gpus.Count}");
+        foreach (var g in Gpus)
+        {
+            w.WriteLine($"GPU {g.Index}: {g.Model ?? "unknown model"}");
+            w.WriteLine($"  UUID:               {g.Uuid}");
+            w.WriteLine($"  Bus ID:             {g.BusId}");
+            w.WriteLine($"  Minor:              {g.Minor} (/dev/nvidia{g.Minor})");
+            w.WriteLine($"  Compute capability: {g.ComputeCapability ?? "unknown"}");
+            w.WriteLine($"  Brand:              {g.Brand ?? "unknown"}");
+            w.WriteLine($"  Memory:             {(g.MemoryMiB is { } m ? $"{m} MiB" : "unknown")}");
+            w.WriteLine($"  MIG:                {(g.MigEnabled ? $"enabled, {g.MigDevices.Count} device(s)" : "disabled")}");
+            foreach (var d in g.MigDevices)
+                w.WriteLine($"    MIG {d.Id}  {d.Uuid}  {d.Profile}  (GPU instance {d.GpuInstanceId}, compute instance {d.ComputeInstanceId})");
+        }
+        return w.ToString();
+    }
+}
+
+internal sealed record InfoGpu(int Index, int Minor, string Uuid, string BusId, string? Model, string? Brand, string? ComputeCapability,
+    ulong? MemoryMiB, bool MigEnabled, List<InfoMig> MigDevices);
+
+internal sealed record InfoMig(string Id, string Uuid, int GpuInstanceId, int ComputeInstanceId, string? Profile);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(InfoReport))]
+internal sealed partial class InfoJsonContext : JsonSerializerContext;

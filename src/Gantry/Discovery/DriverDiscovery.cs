@@ -1,0 +1,70 @@
+using Gantry.Cli;
+using Gantry.Host;
+
+namespace Gantry.Discovery;
+
+internal sealed record DiscoveryOptions
+{
+    public IReadOnlyList<string> LibrarySearchPaths { get; init; } = [];
+    public IReadOnlyList<string> ConfigSearchPaths { get; init; } = [];
+    public bool UseNvml { get; init; } = true;
+}
+
+// "What is on this host", and nothing about containers: the driver version, its files, and its GPUs.
+internal static class DriverDiscovery
+{
+    public static DriverInventory Discover(HostRoots roots, DiscoveryOptions options, Log log)
+    {
+        if (!Directory.Exists(roots.DriverRoot))
+            throw new GantryException($"driver root {roots.DriverRoot} does not exist; point --driver-root at the directory the driver is installed in");
+        var warnings = new List<string>();
+        void Warn(string w) { warnings.Add(w); log.Warning(w); }
+
+        var libs = new LibraryLocator(roots, options.LibrarySearchPaths, log);
+        if (libs.CacheProblem is not null) warnings.Add(libs.CacheProblem + "; fell back to the library search paths");
+
+        NvmlSnapshot? nvml = null;
+        var nvmlPath = libs.Locate("libnvidia-ml.so.1").FirstOrDefault();
+        if (options.UseNvml && nvmlPath is not null)
+        {
+            if (Nvml.NvmlLibrary.TryQuery(nvmlPath, out nvml, out var nvmlError)) log.Debug($"NVML at {nvmlPath}: driver {nvml!.DriverVersion}, {nvml.Gpus.Count} GPU(s)");
+            else Warn($"NVML at {nvmlPath} could not be used ({nvmlError}); GPU facts come from /proc/driver/nvidia, so compute capability, memory, brand and MIG devices are unknown");
+        }
+        else if (options.UseNvml)
+            Warn($"libnvidia-ml.so.1 was not found under {roots.DriverRoot}; GPU facts come from /proc/driver/nvidia, so compute capability, memory, brand and MIG devices are unknown");
+
+        var version = VersionFromFileName(libs.Locate("libcuda.so.*.*"), "libcuda.so.")
+                      ?? VersionFromFileName(libs.Locate("libnvidia-ml.so.*.*"), "libnvidia-ml.so.")
+                      ?? nvml?.DriverVersion ?? ProcDriver.DriverVersion(roots);
+        if (version is null)
+            throw new GantryException($"no NVIDIA driver found under driver root {roots.DriverRoot}: no libcuda.so.*.* or libnvidia-ml.so.*.* " +
+                                      "in its ld.so.cache or library directories; install the driver or point --driver-root at it");
+
+        var libDirs = libs.Locate($"lib*.so.{version}").Select(p => Path.GetDirectoryName(p)!).Distinct().ToList();
+        var libraries = libs.LocateIn(libDirs.Concat(libDirs.Select(d => d + "/vdpau")), $"*.so.{version}");
+        foreach (var nvvm in libs.Locate("libnvidia-nvvm70.so.*")) if (!libraries.Contains(nvvm)) libraries.Add(nvvm);
+
+        var plainDevices = File.Exists(roots.InDevRoot(Simulation.SimulatedHostWriter.MarkerFile)) ||
+                           File.Exists(roots.InDriverRoot(Simulation.SimulatedHostWriter.MarkerFile));
+        var devices = new DeviceNodeLocator(roots, plainDevices);
+        var gpus = nvml?.Gpus ?? ProcDriver.Gpus(roots);
+        if (gpus.Count == 0) Warn("no GPUs found (neither NVML nor /proc/driver/nvidia/gpus listed any)");
+
+        return new DriverInventory
+        {
+            Roots = roots, Version = version, CudaVersion = nvml?.CudaVersionText, GpuSource = nvml is not null ? "nvml" : "procfs",
+            Gpus = gpus, LibraryDirectories = libDirs, Libraries = libraries,
+            Binaries = DriverFiles.Binaries(roots, ["nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control",
+                "nvidia-cuda-mps-server", "nvidia-imex", "nvidia-imex-ctl"]),
+            Firmware = DriverFiles.Firmware(roots, version),
+            IpcSockets = DriverFiles.IpcSockets(roots),
+            Graphics = GraphicsDiscovery.Discover(roots, libs, libDirs, version, options.ConfigSearchPaths),
+            ControlNodes = devices.Existing(["/dev/nvidia-modeset", "/dev/nvidia-uvm-tools", "/dev/nvidia-uvm", "/dev/nvidiactl"]),
+            ImexChannels = devices.Glob("/dev/nvidia-caps-imex-channels", "channel*"),
+            Warnings = warnings, AcceptsPlainDeviceFiles = plainDevices,
+        };
+    }
+
+    static string? VersionFromFileName(List<string> paths, string prefix) =>
+        paths.Select(Path.GetFileName).FirstOrDefault(n => n!.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];
+}

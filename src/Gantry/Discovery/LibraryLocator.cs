@@ -1,0 +1,86 @@
+using Gantry.Cli;
+using Gantry.Host;
+
+namespace Gantry.Discovery;
+
+// Finds driver libraries under a driver root: first through the root's ld.so.cache (what the dynamic
+// linker itself would use), then through the usual library directories when the cache is missing or corrupt.
+internal sealed class LibraryLocator
+{
+    static readonly string[] SearchDirectories =
+    [
+        "/", "/usr/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/x86_64-linux-gnu/nvidia/current",
+        "/usr/lib/aarch64-linux-gnu/nvidia/current", "/lib64", "/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+        "/lib/x86_64-linux-gnu/nvidia/current", "/lib/aarch64-linux-gnu/nvidia/current",
+    ];
+
+    readonly string _root;
+    readonly IReadOnlyList<string>? _explicitDirs;
+    readonly IReadOnlyList<LdCacheEntry>? _cache;
+
+    public string? CacheProblem { get; }
+
+    public LibraryLocator(HostRoots roots, IReadOnlyList<string>? explicitSearchPaths, Log log, string? ldCachePath = null)
+    {
+        _root = roots.DriverRoot;
+        if (explicitSearchPaths is { Count: > 0 }) { _explicitDirs = explicitSearchPaths; return; }
+        var cachePath = ldCachePath ?? roots.InDriverRoot("/etc/ld.so.cache");
+        if (!File.Exists(cachePath)) { log.Debug($"no ld.so.cache at {cachePath}; searching the library directories"); return; }
+        if (LdCache.TryLoad(cachePath, out var cache, out var error))
+        {
+            var arch = Environment.Is64BitProcess && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+                ? LdCache.ArchAarch64 : LdCache.ArchX8664;
+            _cache = cache!.Entries.Where(e => (e.Flags & 1) != 0 && (e.Flags & LdCache.ArchMask) == arch).ToList();
+        }
+        else
+        {
+            CacheProblem = error;
+            log.Warning($"{error}; falling back to the library search paths");
+        }
+    }
+
+    /// <summary>Real (symlink-resolved) host paths of the libraries whose name (or any name in its link chain) matches.</summary>
+    public List<string> Locate(string pattern)
+    {
+        var found = new List<string>();
+        if (_explicitDirs is not null) { Search(_explicitDirs, "/", "/", pattern, found); return found; }
+        if (_cache is not null)
+        {
+            foreach (var e in _cache)
+            {
+                var hostPath = HostRoots.Join(_root, e.Value);
+                var chain = new List<string>();
+                var real = RootedPaths.Resolve(_root, hostPath, chain);
+                if (real is null) continue;
+                chain.Add(real);
+                if (chain.Any(c => Glob.Match(pattern, Path.GetFileName(c))) && !found.Contains(real)) found.Add(real);
+            }
+            if (found.Count > 0) return found;
+        }
+        Search(SearchDirectories, _root, _root, pattern, found);
+        return found;
+    }
+
+    static void Search(IEnumerable<string> dirs, string root, string resolveRoot, string pattern, List<string> found)
+    {
+        foreach (var d in dirs)
+        {
+            var dir = HostRoots.Join(root, d);
+            if (!Directory.Exists(dir)) continue;
+            foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal))
+            {
+                if (!Glob.Match(pattern, Path.GetFileName(entry))) continue;
+                var real = RootedPaths.Resolve(resolveRoot, entry);
+                if (real is not null && File.Exists(real) && !found.Contains(real)) found.Add(real);
+            }
+        }
+    }
+
+    /// <summary>Files matching pattern directly inside the given host directories (no cache), symlinks resolved.</summary>
+    public List<string> LocateIn(IEnumerable<string> hostDirs, string pattern)
+    {
+        var found = new List<string>();
+        Search(hostDirs, "/", _root, pattern, found);
+        return found;
+    }
+}
