@@ -14,6 +14,7 @@ internal static class GantryCommand
             "cdi" => CdiCommands.Run(rest, log, null),
             "simulate" => SimulateCommand.Run(rest, log),
             "info" => InfoCommand.Run(rest, log),
+            "demo" => DemoCommand.Run(rest, log),
             "hook" => Hooks.CdiHookCommand.Run("gantry hook", rest),
             "nvidia-ctk" or "nvidia-cdi-hook" => Program.Dispatch(args[0], rest),
             _ => throw new UsageException($"unknown command '{args[0]}'; see 'gantry --help'"),
