@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the NativeAOT gantry binary and the NVML stand-in into out/, with the usual command names as links.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/deps.sh build
+dotnet publish src/Gantry -c Release -r linux-x64 -o out --nologo -v quiet -p:TreatWarningsAsErrors=true >.build.log 2>&1 || { cat .build.log; exit 1; }
+rm -f out/*.dbg
+bash native/build.sh out
+for name in nvidia-ctk nvidia-cdi-hook; do ln -sfn gantry "out/$name"; done
+echo "built: $(pwd)/out/gantry ($(./out/gantry --version | head -1))"

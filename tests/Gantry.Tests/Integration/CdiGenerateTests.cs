@@ -1,0 +1,105 @@
+using Gantry.Tests.Support;
+
+namespace Gantry.Tests.Integration;
+
+public sealed class CdiGenerateTests
+{
+    [BinaryFact]
+    public void A_one_gpu_host_gives_the_golden_spec()
+    {
+        using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Sim.AssertGolden("sim-1gpu.yaml", Sim.Normalize(r.Stdout, d["host"]));
+        Assert.Contains("Generated CDI spec with version 0.5.0", r.Stderr);
+    }
+
+    [BinaryFact]
+    public void The_json_format_gives_the_golden_spec()
+    {
+        using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"], "--format=json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Sim.AssertGolden("sim-1gpu.json", Sim.Normalize(r.Stdout, d["host"]));
+    }
+
+    [BinaryFact]
+    public void A_mig_host_gives_the_golden_spec()
+    {
+        using var d = Sim.Host("--gpus", "2", "--mig", "0:2", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"], "--device-name-strategy=index", "--device-name-strategy=uuid", "--device-name-strategy=type-index");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Sim.AssertGolden("sim-mig.yaml", Sim.Normalize(r.Stdout, d["host"]));
+    }
+
+    [BinaryFact]
+    public void A_driver_under_a_non_root_prefix_gives_the_golden_spec()
+    {
+        using var d = Sim.Host("--gpus", "1", "--driver-root-prefix", "run/nvidia/driver", "--device-nodes", "plain", "--without", "graphics");
+        var r = Sim.Generate(d["host/run/nvidia/driver"], $"--dev-root={d["host"]}", "--device-name-strategy=index");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Sim.AssertGolden("sim-driver-root.yaml", Sim.Normalize(r.Stdout, d["host"]));
+    }
+
+    [BinaryFact]
+    public void Eight_gpus_give_a_device_per_gpu_and_name()
+    {
+        using var d = Sim.Host("--gpus", "8", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"], "--format=json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.Contains($"{{\"name\":\"{i}\",", r.Stdout);
+            Assert.Contains($"\"path\":\"/dev/nvidia{i}\"", r.Stdout);
+        }
+        Assert.Contains("{\"name\":\"all\",", r.Stdout);
+        Assert.Equal(8, CountOf(r.Stdout, "\"name\":\"GPU-"));
+    }
+
+    [BinaryFact]
+    public void The_same_host_gives_byte_identical_specs()
+    {
+        using var d = Sim.Host("--gpus", "4", "--mig", "1:3");
+        var a = Sim.Generate(d["host"]);
+        var b = Sim.Generate(d["host"]);
+        Assert.Equal(0, a.ExitCode);
+        Assert.Equal(a.Stdout, b.Stdout);
+    }
+
+    [BinaryFact]
+    public void Without_nvml_the_gpus_come_from_procfs_with_a_warning()
+    {
+        using var d = Sim.Host("--gpus", "2", "--without", "nvml", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"], "--device-name-strategy=index");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("/proc/driver/nvidia", r.Stderr);
+        Assert.Contains("compute capability, memory, brand and MIG devices are unknown", r.Stderr);
+        Assert.Contains("- name: \"1\"", r.Stdout);
+        Assert.Contains("path: /dev/nvidia1", r.Stdout);
+    }
+
+    [BinaryFact]
+    public void Thirty_two_bit_libraries_are_not_mounted_as_in_the_original()
+    {
+        using var d = Sim.Host("--gpus", "1", "--compat32", "--device-nodes", "plain");
+        Assert.True(File.Exists(d["host/usr/lib/i386-linux-gnu/libcuda.so.550.54.15"]));
+        var r = Sim.Generate(d["host"]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.DoesNotContain("i386-linux-gnu", r.Stdout);
+        Assert.Contains("containerPath: /usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15", r.Stdout);
+    }
+
+    [RootFact]
+    public void Character_device_nodes_carry_major_minor_and_mode()
+    {
+        if (TestEnvironment.MissingBinary() is { } why) { Assert.Fail(why); return; }
+        using var d = Sim.Host("--gpus", "2", "--device-nodes", "char");
+        var r = Sim.Generate(d["host"], "--format=json", "--device-name-strategy=index");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"{{\"path\":\"/dev/nvidia1\",\"hostPath\":\"{d["host"]}/dev/nvidia1\",\"major\":195,\"minor\":1,\"fileMode\":438,\"permissions\":\"rwm\"}}", r.Stdout);
+        Assert.Contains("\"path\":\"/dev/nvidiactl\",", r.Stdout);
+        Assert.Contains("\"minor\":255", r.Stdout);
+    }
+
+    static int CountOf(string s, string part) => (s.Length - s.Replace(part, "").Length) / part.Length;
+}

@@ -1,0 +1,33 @@
+using Gantry.Engines;
+
+namespace Gantry.Tests.Support;
+
+/// <summary>A test of the published binary: skipped with the reason when it has not been built.</summary>
+internal sealed class BinaryFactAttribute : FactAttribute
+{
+    public BinaryFactAttribute() { if (TestEnvironment.MissingBinary() is { } why) Skip = why; }
+}
+
+internal sealed class BinaryTheoryAttribute : TheoryAttribute
+{
+    public BinaryTheoryAttribute() { if (TestEnvironment.MissingBinary() is { } why) Skip = why; }
+}
+
+/// <summary>A test that needs root (mknod, mounts, namespaces).</summary>
+internal sealed class RootFactAttribute : FactAttribute
+{
+    public RootFactAttribute() { if (!TestEnvironment.IsRoot) Skip = "needs root"; }
+}
+
+/// <summary>A test that drives a real engine; on CI (GANTRY_REQUIRE_ENGINES=1) it runs and fails instead of skipping.</summary>
+internal sealed class EngineFactAttribute : FactAttribute
+{
+    public EngineFactAttribute(string engine)
+    {
+        if (TestEnvironment.EnginesRequired) return;
+        if (TestEnvironment.MissingBinary() is { } why) Skip = why;
+        else if (!TestEnvironment.IsRoot) Skip = $"{engine} tests need root";
+        else if (ProcessRunner.Which(engine) is null) Skip = $"{engine} is not installed (./test.sh installs it)";
+        else if (BusyboxImage.Missing() is { } m) Skip = m;
+    }
+}
