@@ -7,8 +7,8 @@ namespace Gantry.Tests.EndToEnd;
 /// <summary>One simulated host, its spec in /var/run/cdi, and a busybox image in a private Podman store.</summary>
 public sealed class PodmanHost : IDisposable
 {
-    public TempDir Dir { get; }
-    public Podman Podman { get; }
+    internal TempDir Dir { get; }
+    internal Podman Podman { get; }
     public string SpecPath { get; } = $"/var/run/cdi/gantry-e2e-{Environment.ProcessId}.yaml";
     public const string Image = "localhost/gantry-e2e-busybox";
 
@@ -26,7 +26,7 @@ public sealed class PodmanHost : IDisposable
         Assert.True(import.ExitCode == 0, import.Combined);
     }
 
-    public ProcessResult Run(string device, string script) => Podman.Run(Image, [device], script);
+    internal ProcessResult Run(string device, string script) => Podman.Run(Image, [device], script);
 
     public void Dispose()
     {
