@@ -6,6 +6,9 @@ namespace Gantry.Discovery.Nvml;
 // snapshot. A failing call throws NvmlCallException, which NvmlLibrary turns into an error string.
 internal sealed unsafe class NvmlReader(NvmlApi api)
 {
+    // Far above any real host (8 GPUs, 7 MIG devices each); only guards the loops against a broken library.
+    const uint MaxDevices = 1024;
+
     public NvmlSnapshot Read()
     {
         var driver = ReadString(api.SystemGetDriverVersion, NvmlBuffers.SystemDriverVersion, "nvmlSystemGetDriverVersion");
@@ -13,6 +16,7 @@ internal sealed unsafe class NvmlReader(NvmlApi api)
         Check(api.SystemGetCudaDriverVersion(&cuda), "nvmlSystemGetCudaDriverVersion");
         uint count;
         Check(api.DeviceGetCount(&count), "nvmlDeviceGetCount_v2");
+        if (count > MaxDevices) throw new NvmlCallException(0, $"nvml error: implausible device count {count} from nvmlDeviceGetCount_v2");
 
         var gpus = new List<GpuInfo>((int)count);
         for (uint i = 0; i < count; i++) gpus.Add(ReadGpu((int)i));
@@ -59,6 +63,7 @@ internal sealed unsafe class NvmlReader(NvmlApi api)
 
         uint max;
         Check(api.DeviceGetMaxMigDeviceCount(device, &max), "nvmlDeviceGetMaxMigDeviceCount", where);
+        if (max > MaxDevices) throw new NvmlCallException(0, $"nvml error: implausible MIG device count {max} from nvmlDeviceGetMaxMigDeviceCount ({where})");
         var migs = new List<MigInfo>();
         for (uint j = 0; j < max; j++)
         {
