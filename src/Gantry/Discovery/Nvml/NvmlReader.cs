@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Gantry.Discovery.Nvml;
 
 // Walks an initialised NVML through the calls libnvidia-container makes (reference §6.1) and builds the
