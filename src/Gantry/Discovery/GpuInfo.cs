@@ -6,7 +6,7 @@ internal sealed record GpuInfo
     public required int Index { get; init; }
     public required int Minor { get; init; }
     public required string Uuid { get; init; }
-    /// <summary>PCI bus id as NVML prints it: "00000000:01:00.0".</summary>
+    /// <summary>PCI bus id with an 8-hex-digit domain, lower case: "00000000:07:00.0".</summary>
     public required string BusId { get; init; }
     public string? Name { get; init; }
     public string? Brand { get; init; }

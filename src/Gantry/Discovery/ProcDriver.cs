@@ -48,9 +48,9 @@ internal static class ProcDriver
         return d;
     }
 
-    /// <summary>NVML prints an 8-hex-digit domain: "0000:07:00.0" → "00000000:07:00.0".</summary>
+    /// <summary>The 8-hex-digit-domain form Gantry uses everywhere (lower case): "0000:07:00.0" → "00000000:07:00.0".</summary>
     public static string LongBusId(string bus) =>
-        (bus.Count(c => c == ':') == 2 && bus.IndexOf(':') == 4 ? "0000" + bus : bus).ToUpperInvariant();
+        (bus.Count(c => c == ':') == 2 && bus.IndexOf(':') == 4 ? "0000" + bus : bus).ToLowerInvariant();
 
     /// <summary>The form sysfs and procfs directories use: "0000:07:00.0".</summary>
     public static string ShortBusId(string nvmlBusId) =>

@@ -25,7 +25,7 @@ internal static class SimulatedGpus
             gpus.Add(new GpuInfo
             {
                 Index = i, Minor = i, Uuid = "GPU-" + Uuid($"{o.DriverVersion}/gpu{i}"),
-                BusId = $"00000000:{bus:X2}:00.0", Name = o.Model, Brand = BrandOf(o.Model),
+                BusId = $"00000000:{bus:x2}:00.0", Name = o.Model, Brand = BrandOf(o.Model),
                 ComputeCapability = CapabilityOf(o.Model), MemoryBytes = 40960UL << 20,
                 MigEnabled = migCount > 0, MigDevices = migs,
             });
