@@ -39,7 +39,7 @@ internal sealed class LdCache
         cache = null;
         try
         {
-            cache = Parse(File.ReadAllBytes(path));
+            cache = Parse(ReadBounded(path));
             error = null;
             return true;
         }
@@ -49,6 +49,25 @@ internal sealed class LdCache
         catch (UnauthorizedAccessException e) { error = $"cannot read ld.so.cache {path}: {e.Message}"; }
         catch (IOException e) { error = $"cannot read ld.so.cache {path}: {e.Message}"; }
         return false;
+    }
+
+    // Real caches are tens to hundreds of KiB. The cap also stops a hostile root's /dev/zero-like "cache" from
+    // being read forever (such files report length 0, so File.ReadAllBytes would keep going).
+    const int MaxFileSize = 64 << 20;
+
+    static byte[] ReadBounded(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+        var buf = new MemoryStream();
+        var chunk = new byte[64 << 10];
+        int n;
+        while ((n = fs.Read(chunk)) > 0)
+        {
+            if (buf.Length + n > MaxFileSize)
+                throw new InvalidDataException($"file is larger than {MaxFileSize >> 20} MiB");
+            buf.Write(chunk, 0, n);
+        }
+        return buf.ToArray();
     }
 
     /// <summary>True for ELF entries of the given arch (one of the Arch* values), as libnvidia-container filters them.</summary>

@@ -76,7 +76,7 @@ internal static class ElfReader
         catch (ElfFormatException e) { error = $"{path}: invalid ELF file: {e.Message}"; }
         catch (FileNotFoundException) { error = $"{path}: no such file"; }
         catch (DirectoryNotFoundException) { error = $"{path}: no such file"; }
-        catch (UnauthorizedAccessException e) { error = $"{path}: permission denied: {e.Message}"; }
+        catch (UnauthorizedAccessException e) { error = $"{path}: cannot open: {e.Message}"; }
         catch (IOException e) { error = $"{path}: cannot read: {e.Message}"; }
         return false;
     }

@@ -68,6 +68,13 @@ public sealed class LdCacheErrorTests
         Assert.Equal($"ld.so.cache not found: {dir.File("missing/ld.so.cache")}", error);
     }
 
+    [RequiresFileFact("/dev/zero")]
+    public void An_endless_device_posing_as_a_cache_is_refused_not_read_forever()
+    {
+        Assert.False(LdCache.TryLoad("/dev/zero", out _, out var error));
+        Assert.Equal("invalid ld.so.cache /dev/zero: file is larger than 64 MiB", error);
+    }
+
     [Theory]
     [InlineData((int)LdCacheFormat.New)]
     [InlineData((int)LdCacheFormat.Old)]
