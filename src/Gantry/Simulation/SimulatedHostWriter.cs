@@ -47,8 +47,8 @@ internal static class SimulatedHostWriter
                 WriteLibrary(driverRoot, Lib32Dir, lib.FileName(v), lib.Soname(v), ElfArch.I386, null, cache, true);
             }
         File.WriteAllText(Path.Combine(driverRoot, "etc/ld.so.conf").EnsureParent(), $"/{LibDir}\n" + (o.WithCompat32 ? $"/{Lib32Dir}\n" : ""));
-        cache.Sort((a, b) => string.CompareOrdinal(b.Key, a.Key));
-        File.WriteAllBytes(Path.Combine(driverRoot, "etc/ld.so.cache"), LdCacheWriter.Write(cache));
+        // The dynamic linker binary-searches the cache, so it must be in ldconfig's order.
+        File.WriteAllBytes(Path.Combine(driverRoot, "etc/ld.so.cache"), LdCacheWriter.Write(LdCacheWriter.SortLikeLdconfig(cache).ToList()));
 
         WriteBinaries(driverRoot, facts);
         if (o.WithFirmware)
@@ -67,7 +67,7 @@ internal static class SimulatedHostWriter
     static void WriteLibrary(string root, string dir, string file, string soname, ElfArch arch, string? devLink, List<LdCacheEntry> cache, bool inCache)
     {
         var path = Path.Combine(root, dir, file).EnsureParent();
-        File.WriteAllBytes(path, ElfWriter.SharedObject(arch, soname));
+        File.WriteAllBytes(path, ElfWriter.SharedObject(arch, soname, ["libc.so.6"]));
         LinkFinish(root, dir, file, soname, arch, devLink, cache, inCache);
     }
 
