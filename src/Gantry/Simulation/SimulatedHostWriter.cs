@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Gantry.Cli;
 using Gantry.Discovery;
 using Gantry.Elf;
@@ -152,18 +151,18 @@ internal static class SimulatedHostWriter
         File.CreateSymbolicLink(link, target);
     }
 
-    // A real listening-socket file, as the persistence daemon leaves; sun_path is short, so long paths bind relative.
+    // A real socket file, as the persistence daemon leaves; sun_path is short, so long paths bind relative.
     static void CreateSocket(string path)
     {
         path.EnsureParent();
-        if (File.Exists(path)) File.Delete(path);
-        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        if (path.Length < 100) { s.Bind(new UnixDomainSocketEndPoint(path)); return; }
+        if (Host.FileStatus.TryLstat(path, out _)) File.Delete(path);
         var cwd = Environment.CurrentDirectory;
         try
         {
-            Environment.CurrentDirectory = Path.GetDirectoryName(path)!;
-            s.Bind(new UnixDomainSocketEndPoint(Path.GetFileName(path)));
+            var name = path;
+            if (path.Length >= 100) { Environment.CurrentDirectory = Path.GetDirectoryName(path)!; name = Path.GetFileName(path); }
+            var errno = Host.Interop.UnixSocketInterop.CreateSocketFile(name);
+            if (errno != 0) throw new GantryException($"cannot create the simulated socket {path} (errno {errno})");
         }
         finally { Environment.CurrentDirectory = cwd; }
     }
