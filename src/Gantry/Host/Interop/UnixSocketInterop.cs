@@ -7,13 +7,13 @@ namespace Gantry.Host.Interop;
 internal static partial class UnixSocketInterop
 {
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
-    static partial int Socket(int domain, int type, int protocol);
+    private static partial int Socket(int domain, int type, int protocol);
 
     [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
-    static unsafe partial int Bind(int fd, byte* addr, int len);
+    private static unsafe partial int Bind(int fd, byte* addr, int len);
 
     [LibraryImport("libc", EntryPoint = "close")]
-    static partial int Close(int fd);
+    private static partial int Close(int fd);
 
     /// <summary>Creates a socket file at path (under 108 bytes); returns errno, 0 on success.</summary>
     public static unsafe int CreateSocketFile(string path)
