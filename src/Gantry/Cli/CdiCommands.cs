@@ -8,6 +8,8 @@ internal static class CdiCommands
         var sub = args.Skip(1).ToArray();
         return args[0] switch
         {
+            "list" => CdiList.Run(sub, log),
+            "validate" => CdiValidate.Run(sub, Console.Out),
             _ => throw new UsageException($"unknown cdi command '{args[0]}'"),
         };
     }
