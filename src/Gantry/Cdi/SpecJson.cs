@@ -30,12 +30,16 @@ internal static class SpecJson
 
     public static string Serialize(Spec spec)
     {
-        // Go always writes the spec-level edits (omitempty has no effect on a struct in encoding/json).
-        var copy = spec.ContainerEdits is null
-            ? new Spec { CdiVersion = spec.CdiVersion, Kind = spec.Kind, Annotations = spec.Annotations, Devices = spec.Devices, ContainerEdits = new() }
-            : spec;
+        // Go sorts map keys and always writes the spec-level edits (omitempty does nothing for a struct).
+        var copy = SpecTransforms.Clone(spec);
+        copy.ContainerEdits ??= new();
+        copy.Annotations = Sorted(copy.Annotations);
+        foreach (var d in copy.Devices) d.Annotations = Sorted(d.Annotations);
         return JsonSerializer.Serialize(copy, SpecInfo);
     }
+
+    static Dictionary<string, string>? Sorted(Dictionary<string, string>? map) =>
+        map?.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     /// <summary>Throws JsonException (with line/position) on bad JSON or unknown fields.</summary>
     public static Spec? Deserialize(string text) => JsonSerializer.Deserialize(text, SpecInfo);
