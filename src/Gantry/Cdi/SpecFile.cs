@@ -102,6 +102,7 @@ internal static partial class SpecFile
     {
         // An empty document (or only "---") is "no spec", not a spec with defaults.
         if (string.IsNullOrWhiteSpace(text.Replace("---", ""))) return null;
+        YamlDuplicateKeys.Check(text);
         return YamlSerializer.Deserialize(text, CdiYamlContext.Default.Spec);
     }
 
