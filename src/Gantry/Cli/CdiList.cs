@@ -5,7 +5,7 @@ namespace Gantry.Cli;
 // `nvidia-ctk cdi list`: every device the CDI spec directories offer, one qualified name per line on stdout.
 internal static class CdiList
 {
-    public static int Run(string[] args, Log log)
+    public static int Run(string[] args, Log log, TextWriter? stdout = null)
     {
         var flags = new FlagSet()
             .List("spec-dir", "specify the directories to scan for CDI specifications",
@@ -19,7 +19,8 @@ internal static class CdiList
         foreach (var error in registry.Errors) log.Warning(error.ToString());
         var names = registry.DeviceNames;
         log.Info($"Found {names.Count} CDI devices");
-        foreach (var name in names) Console.Out.WriteLine(name);
+        stdout ??= Console.Out;
+        foreach (var name in names) stdout.WriteLine(name);
         return 0;
     }
 }
