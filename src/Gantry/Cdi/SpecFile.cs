@@ -152,11 +152,19 @@ internal static partial class SpecFile
         var cut = m.IndexOf(" Path: ", StringComparison.Ordinal);
         if (cut < 0) cut = m.IndexOf(" LineNumber: ", StringComparison.Ordinal);
         if (cut >= 0) m = m[..cut];
+        m = Friendly(m);
         return e.Path is { Length: > 1 } p ? $"{p[2..].TrimStart('.')}: {m}".TrimStart(':', ' ') : m;
     }
 
     [GeneratedRegex(@"^\(Lin: \d+, Col: \d+, Chr: \d+\) - \(Lin: \d+, Col: \d+, Chr: \d+\): ")]
     private static partial Regex YamlPosition();
 
-    static string CleanYaml(string message) => YamlPosition().Replace(message, "");
+    [GeneratedRegex(@"^The (?:YAML member|JSON property) '(.*)' could not be mapped to .*'(?:[\w.]*\.)?(\w+)'\.$")]
+    private static partial Regex Unmapped();
+
+    // "The YAML member 'x' could not be mapped to 'Gantry.Cdi.Device'." reads as the original's "unknown field".
+    static string Friendly(string message) =>
+        Unmapped().Match(message) is { Success: true } m ? $"unknown field \"{m.Groups[1].Value}\" (in {m.Groups[2].Value})" : message;
+
+    static string CleanYaml(string message) => Friendly(YamlPosition().Replace(message, ""));
 }
