@@ -9,6 +9,8 @@ internal static class CdiCommands
         return args[0] switch
         {
             "generate" => CdiGenerateCommand.Run(sub, log),
+            "list" => CdiList.Run(sub, log),
+            "validate" => CdiValidate.Run(sub, Console.Out),
             _ => throw new UsageException($"unknown cdi command '{args[0]}'"),
         };
     }

@@ -42,7 +42,11 @@ internal static class CdiGenerateCommand
         if (!KnownModes.Contains(mode)) throw new UsageException($"invalid discovery mode '{mode}': use one of {string.Join(", ", KnownModes)}");
         if (mode is not ("auto" or "nvml"))
             throw new GantryException($"discovery mode '{mode}' is not supported by gantry yet; use --mode=nvml (or auto)");
-        var (output, format) = OutputAndFormat(f);
+        var format = f.GetOr("format", "yaml").ToLowerInvariant() switch
+        {
+            "json" => SpecFormat.Json, "yaml" => SpecFormat.Yaml,
+            var other => throw new UsageException($"invalid output format '{other}': use json or yaml"),
+        };
 
         var features = f.GetList("feature-flag");
         var ids = f.GetList("device-id");
@@ -63,24 +67,8 @@ internal static class CdiGenerateCommand
             NamingStrategies = f.GetList("device-name-strategy"), DeviceIds = ids, NoAllDevice = noAll,
             AdditionalGids = !features.Contains("no-additional-gids-for-device-nodes"),
         });
-        CdiOutput.Write(spec, output, format);
+        SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
         log.Info($"Generated CDI spec with version {spec.CdiVersion}");
         return 0;
-    }
-
-    // The format follows the output's extension unless --format was given; a missing extension is added.
-    static (string? Output, string Format) OutputAndFormat(FlagSet f)
-    {
-        var output = f.Get("output");
-        var explicitFormat = f.IsSet("format");
-        var format = f.GetOr("format", "yaml").ToLowerInvariant();
-        if (format is not ("json" or "yaml")) throw new UsageException($"invalid output format '{format}': use json or yaml");
-        if (string.IsNullOrEmpty(output)) return (null, format);
-        var ext = Path.GetExtension(output).ToLowerInvariant();
-        var fromExt = ext switch { ".json" => "json", ".yaml" or ".yml" => "yaml", _ => null };
-        if (fromExt is null) return (output + "." + format, format);
-        if (!explicitFormat) return (output, fromExt);
-        if (fromExt != format) Log.Stderr().Warning($"output file {output} has extension {ext} but the format is {format}");
-        return (output, format);
     }
 }

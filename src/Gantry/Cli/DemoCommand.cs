@@ -1,3 +1,4 @@
+using Gantry.Cdi;
 using Gantry.Cdi.Generate;
 using Gantry.Discovery;
 using Gantry.Engines;
@@ -32,7 +33,7 @@ internal static class DemoCommand
             Step("3. Generate its CDI spec (nvidia-ctk cdi generate)");
             var spec = SpecGenerator.Generate(inv, new HookFactory(HookFactory.ResolvePath(null), [], []), new GenerateOptions());
             var specFile = Path.Combine(work, "nvidia.yaml");
-            CdiOutput.Write(spec, specFile, "yaml");
+            SpecWriter.Write(spec, specFile, SpecFormat.Yaml);
             Console.WriteLine($"   {spec.Devices.Count} devices: {string.Join(", ", spec.Devices.Select(d => "nvidia.com/gpu=" + d.Name))}");
             Console.WriteLine($"   spec written to {specFile}");
 

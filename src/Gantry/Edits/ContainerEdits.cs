@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gantry.Edits;
 
 // The one intermediate representation of "what goes into a container": the CDI containerEdits model.
@@ -12,6 +14,7 @@ internal sealed class ContainerEdits
     public List<Mount>? Mounts { get; set; }
     public List<uint>? AdditionalGids { get; set; }
 
+    [JsonIgnore] // derived, not part of the CDI schema
     public bool IsEmpty =>
         (Env is null || Env.Count == 0) && (DeviceNodes is null || DeviceNodes.Count == 0) &&
         (Hooks is null || Hooks.Count == 0) && (Mounts is null || Mounts.Count == 0) &&

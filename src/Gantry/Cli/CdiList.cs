@@ -1,0 +1,26 @@
+using Gantry.Cdi;
+
+namespace Gantry.Cli;
+
+// `nvidia-ctk cdi list`: every device the CDI spec directories offer, one qualified name per line on stdout.
+internal static class CdiList
+{
+    public static int Run(string[] args, Log log, TextWriter? stdout = null)
+    {
+        var flags = new FlagSet()
+            .List("spec-dir", "specify the directories to scan for CDI specifications",
+                string.Join(',', SpecRegistry.DefaultDirs), null, ["NVIDIA_CTK_CDI_SPEC_DIRS"]);
+        flags.Parse(args);
+        if (flags.Positionals.Count > 0) throw new UsageException($"unexpected argument '{flags.Positionals[0]}'");
+        var dirs = flags.GetList("spec-dir");
+        if (dirs.Count == 0) throw new GantryException("at least one CDI specification directory must be specified");
+
+        var registry = SpecRegistry.Load(dirs);
+        foreach (var error in registry.Errors) log.Warning(error.ToString());
+        var names = registry.DeviceNames;
+        log.Info($"Found {names.Count} CDI devices");
+        stdout ??= Console.Out;
+        foreach (var name in names) stdout.WriteLine(name);
+        return 0;
+    }
+}

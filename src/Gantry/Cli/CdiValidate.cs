@@ -1,0 +1,29 @@
+using Gantry.Cdi;
+
+namespace Gantry.Cli;
+
+// `gantry cdi validate FILE...`: reads each spec strictly and prints every problem as "FILE: location: problem".
+internal static class CdiValidate
+{
+    public static int Run(string[] args, TextWriter output)
+    {
+        var flags = new FlagSet();
+        flags.Parse(args);
+        if (flags.Positionals.Count == 0) throw new UsageException("validate needs at least one spec file (or - for stdin)");
+        var failed = false;
+        foreach (var file in flags.Positionals)
+        {
+            if (!SpecFile.TryRead(file, out var spec, out var error))
+            {
+                output.WriteLine(error.Line is int line ? $"{file}: line {line}, column {error.Column}: {error.Message}" : $"{file}: {error.Message}");
+                failed = true;
+                continue;
+            }
+            var problems = SpecValidator.Validate(spec);
+            foreach (var p in problems) output.WriteLine($"{file}: {p}");
+            if (problems.Count > 0) failed = true;
+            else output.WriteLine($"{file}: valid (cdiVersion {spec.CdiVersion}, {spec.Devices.Count} devices)");
+        }
+        return failed ? 1 : 0;
+    }
+}
