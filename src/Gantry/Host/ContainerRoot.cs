@@ -86,9 +86,12 @@ internal sealed class ContainerRoot : IDisposable
 
     /// <summary>
     /// Creates every missing directory of path (mode before umask), each with mkdirat relative to its resolved
-    /// parent and re-opened O_NOFOLLOW, and returns the final directory. Existing symlinks are followed, confined.
+    /// parent and re-opened O_NOFOLLOW, and returns the final directory. Existing symlinks are followed, confined;
+    /// a dangling one has its target created (inside the root, like every other path here).
     /// </summary>
-    public OwnedFd MkdirAll(string path, int mode)
+    public OwnedFd MkdirAll(string path, int mode) => MkdirAll(path, mode, 0);
+
+    OwnedFd MkdirAll(string path, int mode, int danglingLinks)
     {
         var parts = ContainerPath.Clean(path);
         var current = Open("/", O.Path | O.Directory);
@@ -103,8 +106,15 @@ internal sealed class ContainerRoot : IDisposable
                     var m = _sys.MkdirAt(current.Value, parts[i], mode);
                     if (m < 0 && m != -Errno.EEXIST) Check(m, "mkdir", prefix);
                     r = _sys.OpenAt(current.Value, parts[i], O.Path | O.Directory | O.NoFollow);
-                    // Lost a race to something else (perhaps a symlink): resolve again, still confined.
-                    if (r < 0) r = TryOpenRaw(prefix, O.Path | O.Directory);
+                    if (r < 0 && _sys.ReadLinkAt(current.Value, parts[i], out var target) >= 0)
+                    {
+                        // A dangling symlink: create its target instead, still resolved inside the root.
+                        if (danglingLinks >= 40) Check(-Errno.ELOOP, "mkdir", prefix);
+                        var parent = "/" + string.Join('/', parts.Take(i));
+                        var redirected = (target.StartsWith('/') ? target : parent + "/" + target) + "/" + string.Join('/', parts.Skip(i + 1));
+                        current.Dispose();
+                        return MkdirAll(redirected, mode, danglingLinks + 1);
+                    }
                 }
                 var next = new OwnedFd(_sys, Check(r, "open directory", prefix));
                 current.Dispose();
