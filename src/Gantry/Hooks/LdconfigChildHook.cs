@@ -71,7 +71,7 @@ internal sealed class LdconfigChildHook : ICdiHook
         if (!root.Stat(exe, exePath).SameFileAs(hostStat)) throw new IOException($"{exePath} is not the host ldconfig just bound there");
 
         string[] argv = [Path.GetFileName(ldconfig), "-f", "/etc/ld.so.conf", "-C", "/etc/ld.so.cache"];
-        log.Debug($"executing {ldconfig} as {exePath} in {rootPath}");
+        log.Debug($"executing {ldconfig} as {exePath} in {rootPath} (pid {Environment.ProcessId} in its PID namespace)");
         Console.Error.Flush();
         EnterRoot(sys, root);
         SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCap), "drop capabilities", "ldconfig");

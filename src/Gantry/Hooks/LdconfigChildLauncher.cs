@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Gantry.Cli;
 using Gantry.Host;
 
@@ -63,6 +64,9 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
     {
         Process? process = null;
         Exception? error = null;
+        // The runtime starts its signal-handling thread on first use of Process (or Console). A thread created
+        // after unshare(CLONE_NEWPID) fails with EINVAL, so get that done here, before unsharing.
+        PosixSignalRegistration.Create(PosixSignal.SIGCONT, static _ => { }).Dispose();
         // pid_ns_for_children is per thread: unshare and fork on one short-lived thread of our own.
         var thread = new Thread(() =>
         {
