@@ -12,7 +12,7 @@ internal sealed class TestTree : IDisposable
     public string Base { get; } = Path.Combine(Path.GetTempPath(), "gantry-test-" + Guid.NewGuid().ToString("N")[..12]);
     public string Root => Path.Combine(Base, "rootfs");
     public string Sentinel => Path.Combine(Base, "host");
-    readonly string _snapshot;
+    string _snapshot;
 
     public TestTree()
     {
@@ -22,6 +22,13 @@ internal sealed class TestTree : IDisposable
         File.WriteAllText(Path.Combine(Sentinel, "etc/ld.so.cache"), "host cache\n");
         File.WriteAllText(Path.Combine(Sentinel, "etc/ld.so.conf"), "/host/lib\n");
         File.WriteAllText(Path.Combine(Sentinel, "params"), "ModifyDeviceFiles: 1\n");
+        _snapshot = Snapshot();
+    }
+
+    /// <summary>Adds a file to the host sentinel (bait for a hostile image) and takes it into the snapshot.</summary>
+    public void WriteHostFile(string relative, string content)
+    {
+        File.WriteAllText(Path.Combine(Sentinel, relative), content);
         _snapshot = Snapshot();
     }
 
