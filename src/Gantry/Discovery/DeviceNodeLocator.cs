@@ -13,7 +13,7 @@ internal sealed class DeviceNodeLocator(HostRoots roots, bool acceptPlainFiles)
     {
         var host = roots.InDevRoot(containerPath);
         if (!FileStatus.TryLstat(host, out var st)) return null;
-        return st.IsCharDevice || (acceptPlainFiles && st.IsRegularFile) ? host : null;
+        return st.IsCharDevice || (acceptPlainFiles && st.IsRegular) ? host : null;
     }
 
     public List<string> Existing(IEnumerable<string> containerPaths) =>

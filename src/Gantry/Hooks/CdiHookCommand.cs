@@ -1,7 +1,80 @@
+using Gantry.Cli;
+
 namespace Gantry.Hooks;
 
-// Stub, filled in by the hooks work.
+// nvidia-cdi-hook (also `nvidia-ctk hook`, `gantry hook`). Unknown or missing hook names are warnings with exit
+// code 0, so that a spec written for a newer toolkit never fails a container on an older one.
 internal static class CdiHookCommand
 {
-    public static int Run(string programName, string[] args) => throw new NotImplementedException();
+    public static IReadOnlyList<ICdiHook> Hooks { get; } =
+    [
+        new CreateSymlinksHook(),
+        new UpdateLdcacheHook(),
+        new ChmodHook(),
+        new EnableCudaCompatHook(),
+        new DisableDeviceNodeModificationHook(),
+        new UpdateApplicationProfileHook(),
+        new NoopHook(),
+        new LdconfigChildHook(),
+    ];
+
+    public static int Run(string programName, string[] args) => Run(programName, args, null);
+
+    internal static int Run(string programName, string[] args, HookContext? context)
+    {
+        // The update-ldcache child is started as "<exe> hook …"; a binary itself named nvidia-cdi-hook lands here with it.
+        if (args.Length > 1 && args[0] == "hook" && args.Contains(LdconfigChildHook.VerbName)) args = args[1..];
+        var global = new FlagSet()
+            .Bool("debug", "enable debug-level logging", ["d"], ["NVIDIA_CTK_DEBUG", "NVIDIA_CDI_DEBUG"])
+            .Bool("quiet", "suppress all output except for errors; overrides --debug", null, ["NVIDIA_CTK_QUIET", "NVIDIA_CDI_QUIET"])
+            .Bool("help", "show help", ["h"]);
+        global.Parse(args, stopAtFirstPositional: true);
+        var level = global.GetBool("quiet") ? LogLevel.Error : global.GetBool("debug") ? LogLevel.Debug : LogLevel.Info;
+        var log = context?.Log ?? Log.Stderr(level);
+        log.Level = level;
+        var ctx = context ?? HookContext.FromEnvironment(log);
+
+        if (global.Positionals.Count == 0)
+        {
+            if (global.GetBool("help")) { Console.Error.Write(Usage(programName)); return 0; }
+            log.Warning("No CDI hook specified");
+            return 0;
+        }
+        var name = global.Positionals[0];
+        var hook = Hooks.FirstOrDefault(h => h.Name == name);
+        if (hook is null)
+        {
+            log.Warning($"Unsupported CDI hook: {name}");
+            return 0;
+        }
+        var flags = hook.DefineFlags().Bool("help", "show help", ["h"]);
+        flags.Parse(global.Positionals.Skip(1).ToList());
+        if (flags.GetBool("help"))
+        {
+            Console.Error.Write($"NAME:\n   {programName} {hook.Name} - {hook.Summary}\n\nOPTIONS:\n{flags.Usage()}");
+            return 0;
+        }
+        hook.Run(flags, ctx);
+        return 0;
+    }
+
+    static string Usage(string programName)
+    {
+        var w = new StringWriter();
+        w.WriteLine($"NAME:\n   {programName} - Hooks for injecting NVIDIA devices into containers\n");
+        w.WriteLine($"USAGE:\n   {programName} [global options] command [command options]\n\nCOMMANDS:");
+        foreach (var h in Hooks.Where(h => !h.Hidden)) w.WriteLine($"   {h.Name,-34} {h.Summary}");
+        w.WriteLine("\nGLOBAL OPTIONS:\n   --debug, -d   enable debug-level logging [$NVIDIA_CTK_DEBUG, $NVIDIA_CDI_DEBUG]");
+        w.WriteLine("   --quiet       suppress all output except for errors; overrides --debug [$NVIDIA_CTK_QUIET, $NVIDIA_CDI_QUIET]");
+        return w.ToString();
+    }
+}
+
+internal sealed class NoopHook : ICdiHook
+{
+    public string Name => "noop";
+    public string Summary => "does nothing (for tests and placeholders)";
+    public bool Hidden => true;
+    public FlagSet DefineFlags() => new FlagSet().WithContainerSpec();
+    public void Run(FlagSet flags, HookContext context) { }
 }

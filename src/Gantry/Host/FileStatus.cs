@@ -1,44 +1,36 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Gantry.Host.Interop;
 
 namespace Gantry.Host;
 
-/// <summary>What lstat says about a path: type and permission bits, owner, and for device nodes major/minor.</summary>
-internal readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, uint RdevMajor, uint RdevMinor)
+/// <summary>The part of statx(2) that Gantry looks at.</summary>
+internal readonly record struct FileStatus(int Mode, ulong Size, ulong Inode, uint DevMajor, uint DevMinor, uint RdevMajor, uint RdevMinor,
+    uint Uid = 0, uint Gid = 0)
 {
-    const uint TypeMask = 0xF000, CharDevice = 0x2000, Regular = 0x8000, Directory = 0x4000, Symlink = 0xA000;
+    public int Type => Mode & FileType.Mask;
+    public int Permissions => Mode & 0xFFF; // rwx for all three plus setuid, setgid, sticky
+    public bool IsDirectory => Type == FileType.Directory;
+    public bool IsRegular => Type == FileType.Regular;
+    public bool IsSymlink => Type == FileType.Link;
+    public bool IsCharDevice => Type == FileType.Char;
+    public bool SameFileAs(FileStatus other) => Inode == other.Inode && DevMajor == other.DevMajor && DevMinor == other.DevMinor;
 
-    public bool IsCharDevice => (Mode & TypeMask) == CharDevice;
-    public bool IsRegularFile => (Mode & TypeMask) == Regular;
-    public bool IsDirectory => (Mode & TypeMask) == Directory;
-    public bool IsSymlink => (Mode & TypeMask) == Symlink;
-    public uint Permissions => Mode & 0xFFF;
+    internal static FileStatus From(in Interop.Statx s) =>
+        new(s.Mode, s.Size, s.Ino, s.DevMajor, s.DevMinor, s.RdevMajor, s.RdevMinor, s.Uid, s.Gid);
 
-    /// <summary>lstat (never follows the last symlink); false when the path does not exist or cannot be read.</summary>
-    public static unsafe bool TryLstat(string path, out FileStatus status)
+    /// <summary>lstat of a host path (discovery and the simulator; never inside a container root). False when missing.</summary>
+    public static bool TryLstat(string path, out FileStatus status)
     {
-        var buf = stackalloc byte[256];
-        if (StatxInterop.Statx(StatxInterop.AtFdCwd, path, StatxInterop.AtSymlinkNoFollow, StatxInterop.StatxBasicStats, buf) != 0)
-        {
-            status = default;
-            return false;
-        }
-        var s = new ReadOnlySpan<byte>(buf, 256);
-        status = new FileStatus(
-            Mode: BinaryPrimitives.ReadUInt16LittleEndian(s[28..]),
-            Uid: BinaryPrimitives.ReadUInt32LittleEndian(s[20..]),
-            Gid: BinaryPrimitives.ReadUInt32LittleEndian(s[24..]),
-            RdevMajor: BinaryPrimitives.ReadUInt32LittleEndian(s[128..]),
-            RdevMinor: BinaryPrimitives.ReadUInt32LittleEndian(s[132..]));
-        return true;
+        const int atFdCwd = -100, atSymlinkNoFollow = 0x100;
+        var ok = Interop.StatxCall(atFdCwd, path, atSymlinkNoFollow, Interop.StatxBasicStats, out var s) == 0;
+        status = ok ? From(s) : default;
+        return ok;
     }
 
-    /// <summary>Creates a character device node; returns errno (0 on success).</summary>
+    /// <summary>Creates a character device node at a host path; returns errno (0 on success).</summary>
     public static int MakeCharDevice(string path, uint major, uint minor, uint permissions)
     {
         var dev = ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) |
                   ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
-        return StatxInterop.Mknod(path, CharDevice | permissions, dev) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        return Interop.Mknod(path, (uint)FileType.Char | permissions, dev) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 }

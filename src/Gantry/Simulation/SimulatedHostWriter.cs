@@ -161,7 +161,7 @@ internal static class SimulatedHostWriter
         {
             var name = path;
             if (path.Length >= 100) { Environment.CurrentDirectory = Path.GetDirectoryName(path)!; name = Path.GetFileName(path); }
-            var errno = Host.Interop.UnixSocketInterop.CreateSocketFile(name);
+            var errno = Host.Interop.CreateSocketFile(name);
             if (errno != 0) throw new GantryException($"cannot create the simulated socket {path} (errno {errno})");
         }
         finally { Environment.CurrentDirectory = cwd; }

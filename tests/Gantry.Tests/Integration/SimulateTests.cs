@@ -22,7 +22,7 @@ public sealed class SimulateTests
                      "run/nvidia-persistenced/socket" })
             Assert.True(Gantry.Host.FileStatus.TryLstat(d["host/" + f], out _), $"{f} is missing");
         Assert.True(Gantry.Host.FileStatus.TryLstat(d["host/run/nvidia-persistenced/socket"], out var sock));
-        Assert.Equal(0xC000u, sock.Mode & 0xF000);
+        Assert.Equal(0xC000, sock.Mode & 0xF000);
     }
 
     [BinaryFact]

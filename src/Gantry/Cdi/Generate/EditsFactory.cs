@@ -16,7 +16,7 @@ internal static class EditsFactory
         {
             node.Major = st.RdevMajor;
             node.Minor = st.RdevMinor;
-            node.FileMode = st.Permissions == 0 ? null : st.Permissions;
+            node.FileMode = st.Permissions == 0 ? null : (uint)st.Permissions;
             node.Permissions = "rwm";
             node.Gid = st.Gid == 0 ? null : st.Gid;
         }

@@ -1,0 +1,52 @@
+using Gantry.Cli;
+using Gantry.Host;
+
+namespace Gantry.Hooks;
+
+/// <summary>Everything a hook gets from outside: the log, the OS seam, stdin, and the host paths it may read.</summary>
+internal sealed record HookContext(Log Log, ISyscalls Sys, Func<Stream> Stdin, string HostProcRoot, string SelfExe)
+{
+    /// <summary>GANTRY_PROC_ROOT points the hooks at a simulated host /proc (tests, simulated hosts).</summary>
+    public const string ProcRootVariable = "GANTRY_PROC_ROOT";
+
+    public static HookContext FromEnvironment(Log log) => new(
+        log,
+        LinuxSyscalls.Instance,
+        Console.OpenStandardInput,
+        Environment.GetEnvironmentVariable(ProcRootVariable) is { Length: > 0 } p ? p : "/proc",
+        "/proc/self/exe");
+
+    /// <summary>Loads the container state (--container-spec or stdin) and opens its root, confined.</summary>
+    public ContainerRoot OpenContainerRoot(FlagSet flags, bool refuseHostRoot = false)
+    {
+        var state = ContainerState.Load(flags.Get("container-spec"), Stdin);
+        var root = state.ResolveRoot();
+        if (refuseHostRoot && root == "/") throw new GantryException("the container root is the host root \"/\"; refusing to modify it");
+        Log.Debug($"container root: {root}");
+        try
+        {
+            return ContainerRoot.Open(Sys, root);
+        }
+        catch (SyscallException e)
+        {
+            throw new GantryException($"failed to open container root {root}: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>One CDI hook: its flags and its work. Errors are thrown (GantryException/UsageException).</summary>
+internal interface ICdiHook
+{
+    string Name { get; }
+    string Summary { get; }
+    bool Hidden => false;
+    FlagSet DefineFlags();
+    void Run(FlagSet flags, HookContext context);
+}
+
+internal static class HookFlags
+{
+    /// <summary>The flag every hook that reads the container state accepts.</summary>
+    public static FlagSet WithContainerSpec(this FlagSet flags) =>
+        flags.String("container-spec", "specify the path to the OCI container spec or state; \"\" or \"-\" reads STDIN");
+}

@@ -1,0 +1,53 @@
+namespace Gantry.Host;
+
+// Mounts inside a container root, always onto /proc/self/fd/N of an fd the resolver produced, and checked after
+// the fact by re-resolving the path: the image never gets a chance to redirect a mount by swapping a path.
+internal static class ConfinedMounts
+{
+    /// <summary>
+    /// Creates a fresh directory named name in parentDir (O_NOFOLLOW, must not exist), mounts a tmpfs on it and
+    /// returns an fd on the tmpfs root, verified to be a tmpfs.
+    /// </summary>
+    public static OwnedFd MountScratchTmpfs(ContainerRoot root, string parentPath, OwnedFd parentDir, string name, long size)
+    {
+        var sys = root.Sys;
+        var path = parentPath.TrimEnd('/') + "/" + name;
+        SyscallResult.Check(sys.MkdirAt(parentDir.Value, name, 0b111_000_000), "mkdir", path);
+        using (var dir = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(parentDir.Value, name, O.Path | O.Directory | O.NoFollow), "open", path)))
+        {
+            var data = $"size={Math.Max(size, 4096)},mode=0755";
+            SyscallResult.Check(sys.Mount("tmpfs", dir.ProcPath, "tmpfs", Ms.NoSuid | Ms.NoDev, data), "mount tmpfs on", path);
+        }
+        // The fd above still names the directory underneath; the same name now leads to the tmpfs root.
+        var tmpfs = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(parentDir.Value, name, O.Path | O.Directory | O.NoFollow), "open", path));
+        if (sys.FsType(tmpfs.Value, out var type) < 0 || type != FsMagic.Tmpfs)
+        {
+            tmpfs.Dispose();
+            throw new IOException($"{path} is not the tmpfs just mounted there");
+        }
+        return tmpfs;
+    }
+
+    /// <summary>Detaches the scratch tmpfs and removes its (empty) directory; best effort.</summary>
+    public static void RemoveScratch(ISyscalls sys, OwnedFd tmpfs, OwnedFd parentDir, string name)
+    {
+        sys.Umount(tmpfs.ProcPath, Ms.MntDetach);
+        tmpfs.Dispose();
+        sys.UnlinkAt(parentDir.Value, name, At.RemoveDir);
+    }
+
+    /// <summary>
+    /// Bind-mounts source onto target (both fds), then re-resolves targetPath, checks it now shows the source
+    /// file, and remounts that bind read-only with extra flags.
+    /// </summary>
+    public static void BindReadOnly(ContainerRoot root, OwnedFd source, OwnedFd target, string targetPath, ulong flags)
+    {
+        var sys = root.Sys;
+        SyscallResult.Check(sys.Mount(source.ProcPath, target.ProcPath, null, Ms.Bind, null), "bind mount onto", targetPath);
+        using var mounted = root.Open(targetPath, O.Path | O.NoFollow);
+        SyscallResult.Check(sys.Statx(source.Value, "", At.EmptyPath, out var want), "stat", "bind source");
+        SyscallResult.Check(sys.Statx(mounted.Value, "", At.EmptyPath | At.SymlinkNoFollow, out var got), "stat", targetPath);
+        if (!got.SameFileAs(want)) throw new IOException($"{targetPath} does not show the file just bind-mounted there");
+        SyscallResult.Check(sys.Mount(null, mounted.ProcPath, null, Ms.Remount | Ms.Bind | Ms.RdOnly | flags, null), "remount read-only", targetPath);
+    }
+}

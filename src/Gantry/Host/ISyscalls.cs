@@ -1,0 +1,49 @@
+namespace Gantry.Host;
+
+/// <summary>
+/// The OS seam: every system call the hooks make. Results follow the kernel convention: a value &gt;= 0 on
+/// success, -errno on failure, so callers can branch on expected misses without exceptions.
+/// </summary>
+internal interface ISyscalls
+{
+    int OpenAt(int dirfd, string path, int flags, int mode = 0);
+    /// <summary>openat2(2); -ENOSYS where the kernel (or a seccomp profile) lacks it.</summary>
+    int OpenAt2(int dirfd, string path, int flags, int mode, ulong resolve);
+    int Close(int fd);
+    int Read(int fd, Span<byte> buffer);
+    int Write(int fd, ReadOnlySpan<byte> data);
+    int MkdirAt(int dirfd, string name, int mode);
+    int SymlinkAt(string target, int dirfd, string name);
+    int RenameAt(int oldDirfd, string oldName, int newDirfd, string newName);
+    int UnlinkAt(int dirfd, string name, int flags);
+    int ReadLinkAt(int dirfd, string path, out string target);
+    int Statx(int dirfd, string path, int flags, out FileStatus status);
+    int FsType(int fd, out long type);
+    int Chmod(string path, int mode);
+    int FChmod(int fd, int mode);
+    /// <summary>Names in the directory open at dirfd ("." and ".." excluded).</summary>
+    int ListDirectory(int dirfd, out IReadOnlyList<string> names);
+
+    int Mount(string? source, string target, string? fsType, ulong flags, string? data);
+    int Umount(string target, int flags);
+    int Unshare(int flags);
+    int PivotRoot(string newRoot, string putOld);
+    int Chroot(string path);
+    int Chdir(string path);
+    int FChdir(int fd);
+
+    /// <summary>Keeps only the given capabilities inheritable, empties the ambient and bounding sets, sets no_new_privs.</summary>
+    int DropCapabilities(ulong keepInheritable, int lastCapability);
+    /// <summary>Replaces the process image; returns only on failure.</summary>
+    int ExecveAt(int dirfd, string path, string[] argv, string[] envp, int flags);
+    uint EffectiveUid();
+    /// <summary>_exit(2): leaves without running anything managed (nothing of the host may be reachable any more).</summary>
+    void Exit(int status);
+}
+
+/// <summary>Throwing helpers over the -errno convention.</summary>
+internal static class SyscallResult
+{
+    public static int Check(int result, string call, string path) =>
+        result >= 0 ? result : throw new SyscallException(call, path, -result);
+}
