@@ -17,7 +17,7 @@ public sealed class PodmanHost : IDisposable
         Dir = new TempDir();
         Podman = new Podman(Dir["podman"]);
         if (TestEnvironment.MissingBinary() is not null || Podman.Binary is null || !TestEnvironment.IsRoot) return;
-        var sim = TestEnvironment.Run(TestEnvironment.Gantry, "simulate", Dir["host"], "--gpus", "2", "--mig", "1:2", "--device-nodes", "char");
+        var sim = TestEnvironment.Run(TestEnvironment.Gantry, "simulate", Dir["host"], "--gpus", "3", "--mig", "2:2", "--device-nodes", "char");
         Assert.True(sim.ExitCode == 0, sim.Combined);
         Directory.CreateDirectory("/var/run/cdi");
         var gen = Sim.Generate(Dir["host"], $"--output={SpecPath}", $"--nvidia-cdi-hook-path={TestEnvironment.BinDir}/nvidia-cdi-hook");
@@ -78,18 +78,19 @@ public sealed class PodmanCdiTests(PodmanHost host) : IClassFixture<PodmanHost>
     [EngineFact("podman")]
     public void All_gives_every_gpu_and_every_mig_device()
     {
-        var r = host.Run("nvidia.com/gpu=all", "ls /dev/nvidia0 /dev/nvidia1; ls /dev/nvidia-caps | wc -l; nvidia-smi -L");
+        var r = host.Run("nvidia.com/gpu=all", "ls /dev/nvidia0 /dev/nvidia1 /dev/nvidia2; ls /dev/nvidia-caps | wc -l; nvidia-smi -L");
         Assert.True(r.ExitCode == 0, r.Combined);
         Assert.Contains("GPU 0:", r.Stdout);
         Assert.Contains("GPU 1:", r.Stdout);
+        Assert.Contains("GPU 2:", r.Stdout);
         Assert.Contains("\n4\n", r.Stdout);
     }
 
     [EngineFact("podman")]
     public void A_mig_device_brings_its_parent_and_its_capability_nodes()
     {
-        var r = host.Run("nvidia.com/gpu=1:0", "ls /dev/nvidia1 /dev/nvidia-caps/; ls /dev/nvidia0 2>&1");
-        Assert.True(r.Stdout.Contains("/dev/nvidia1"), r.Combined);
+        var r = host.Run("nvidia.com/gpu=2:0", "ls /dev/nvidia2 /dev/nvidia-caps/; ls /dev/nvidia0 2>&1");
+        Assert.True(r.Stdout.Contains("/dev/nvidia2"), r.Combined);
         Assert.Matches(@"nvidia-cap\d+\s+nvidia-cap\d+", r.Stdout);
         Assert.Contains("/dev/nvidia0: No such file or directory", r.Stdout);
     }
