@@ -48,8 +48,14 @@ internal static class SpecWriter
 
         if (string.IsNullOrEmpty(output) || output == "-")
         {
-            (stdout ?? Console.Out).Write(Serialize(toWrite, format));
-            (stdout ?? Console.Out).Flush();
+            var text = Serialize(toWrite, format);
+            if (stdout is not null) { stdout.Write(text); stdout.Flush(); }
+            else
+            {
+                // One write for the whole spec: Console.Out would issue a syscall per internal chunk.
+                using var raw = Console.OpenStandardOutput();
+                raw.Write(Encoding.UTF8.GetBytes(text));
+            }
             return "-";
         }
         var (path, finalFormat) = ResolveOutput(output, format, formatExplicit, log);

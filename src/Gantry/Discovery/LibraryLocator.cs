@@ -17,6 +17,7 @@ internal sealed class LibraryLocator
     readonly string _root;
     readonly IReadOnlyList<string>? _explicitDirs;
     readonly IReadOnlyList<LdCacheEntry>? _cache;
+    List<(string Real, string[] Names)>? _resolvedCache;
 
     public string? CacheProblem { get; }
 
@@ -46,19 +47,28 @@ internal sealed class LibraryLocator
         if (_explicitDirs is not null) { Search(_explicitDirs, "/", "/", pattern, found); return found; }
         if (_cache is not null)
         {
-            foreach (var e in _cache)
-            {
-                var hostPath = HostRoots.Join(_root, e.Value);
-                var chain = new List<string>();
-                var real = RootedPaths.Resolve(_root, hostPath, chain);
-                if (real is null) continue;
-                chain.Add(real);
-                if (chain.Any(c => Glob.Match(pattern, Path.GetFileName(c))) && !found.Contains(real)) found.Add(real);
-            }
+            foreach (var (real, names) in ResolvedCache())
+                if (names.Any(n => Glob.Match(pattern, n)) && !found.Contains(real)) found.Add(real);
             if (found.Count > 0) return found;
         }
         Search(SearchDirectories, _root, _root, pattern, found);
         return found;
+    }
+
+    // Each cache entry's link chain is walked once per process, however many patterns are looked up.
+    List<(string Real, string[] Names)> ResolvedCache()
+    {
+        if (_resolvedCache is not null) return _resolvedCache;
+        _resolvedCache = new();
+        foreach (var e in _cache!)
+        {
+            var chain = new List<string>();
+            var real = RootedPaths.Resolve(_root, HostRoots.Join(_root, e.Value), chain);
+            if (real is null) continue;
+            chain.Add(real);
+            _resolvedCache.Add((real, chain.Select(c => Path.GetFileName(c)).ToArray()));
+        }
+        return _resolvedCache;
     }
 
     static void Search(IEnumerable<string> dirs, string root, string resolveRoot, string pattern, List<string> found)
