@@ -9,11 +9,12 @@ export GANTRY_BIN_DIR="$PWD/out"
 mkdir -p .tmp
 dotnet test tests/Gantry.Tests -c Release --nologo --logger "console;verbosity=normal" 2>&1 | tee .tmp/test.log
 status=${PIPESTATUS[0]}
-summary=$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+" .tmp/test.log | tail -1)
-failed=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")
-passed=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")
-skipped=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")
-if [ -z "$summary" ]; then echo "0 passed, 1 failed, 0 skipped"; exit 1; fi
+# The runner's summary: "Total tests: N", then "Passed: N", "Failed: N", "Skipped: N" (zeros left out).
+count() { grep -E "^ *$1: +[0-9]+ *$" .tmp/test.log | grep -oE '[0-9]+' | tail -1; }
+total=$(count "Total tests")
+passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+passed=${passed:-0}; failed=${failed:-0}; skipped=${skipped:-0}
+if [ -z "$total" ]; then echo "the test runner printed no summary"; echo "0 passed, 1 failed, 0 skipped"; exit 1; fi
 grep -E "^\s+Skipped " .tmp/test.log | sed 's/^ */skipped: /' || true
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$status" = 0 ] && [ "$failed" = 0 ]
