@@ -73,46 +73,9 @@ internal static class LdsoConf
         using (fd)
         {
             if (root.Sys.ListDirectory(fd!.Value, out var names) < 0) return [];
-            return names.Where(n => (n[0] != '.' || namePattern[0] == '.') && GlobMatch(namePattern, n))
+            return names.Where(n => (n[0] != '.' || namePattern[0] == '.') && Gantry.Discovery.Glob.Match(namePattern, n))
                 .Order(StringComparer.Ordinal).Select(n => (dir == "/" ? "" : dir) + "/" + n).ToList();
         }
     }
 
-    /// <summary>fnmatch(3) without flags: '*', '?', and '[...]' classes with ranges and '!'/'^' negation.</summary>
-    public static bool GlobMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> name)
-    {
-        int p = 0, n = 0, starP = -1, starN = 0;
-        while (n < name.Length)
-        {
-            if (p < pattern.Length && pattern[p] == '*') { starP = p++; starN = n; continue; }
-            if (p < pattern.Length && MatchOne(pattern, ref p, name[n])) { n++; continue; }
-            if (starP < 0) return false;
-            p = starP + 1;
-            n = ++starN;
-        }
-        while (p < pattern.Length && pattern[p] == '*') p++;
-        return p == pattern.Length;
-    }
-
-    static bool MatchOne(ReadOnlySpan<char> pattern, ref int p, char c)
-    {
-        if (pattern[p] == '?') { p++; return true; }
-        if (pattern[p] != '[') { var ok = pattern[p] == c; if (ok) p++; return ok; }
-        var i = p + 1;
-        var negate = i < pattern.Length && pattern[i] is '!' or '^';
-        if (negate) i++;
-        var matched = false;
-        var first = true;
-        while (i < pattern.Length && (first || pattern[i] != ']'))
-        {
-            first = false;
-            var lo = pattern[i];
-            if (i + 2 < pattern.Length && pattern[i + 1] == '-' && pattern[i + 2] != ']') { matched |= c >= lo && c <= pattern[i + 2]; i += 3; }
-            else { matched |= c == lo; i++; }
-        }
-        if (i >= pattern.Length) { var ok = c == '['; if (ok) p++; return ok; } // unterminated: a literal '['
-        if (matched == negate) return false;
-        p = i + 1;
-        return true;
-    }
 }
