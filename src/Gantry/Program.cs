@@ -28,6 +28,7 @@ internal static class Program
     {
         "nvidia-ctk" => NvidiaCtkCommand.Run(args),
         "nvidia-cdi-hook" => Hooks.CdiHookCommand.Run(name, args),
+        "nvidia-container-cli" => Cli.ContainerCli.ContainerCliCommand.Run(args),
         _ => GantryCommand.Run(args),
     };
 

@@ -21,6 +21,7 @@ internal static class NvidiaCtkCommand
         {
             "hook" => Hooks.CdiHookCommand.Run("nvidia-ctk hook", sub),
             "cdi" => CdiCommands.Run(sub, log, global.Get("config")),
+            "system" => HostSystem.SystemCommand.Run(sub, log),
             _ => throw new UsageException($"unknown command '{rest[0]}'; see 'nvidia-ctk --help'"),
         };
     }
@@ -33,6 +34,7 @@ internal static class NvidiaCtkCommand
         COMMANDS:
            hook     A collection of hooks that may be injected into an OCI spec
            cdi      Provide tools for interacting with Container Device Interface specifications
+           system   A collection of system-level utilities for working with the NVIDIA Container Toolkit
 
         GLOBAL OPTIONS:
            --debug, -d   Enable debug-level logging [$NVIDIA_CTK_DEBUG]

@@ -55,6 +55,8 @@ internal static class SimulatedHostWriter
                 File.WriteAllText(Path.Combine(driverRoot, $"lib/firmware/nvidia/{v}/{fw}").EnsureParent(), $"simulated GSP firmware {v}\n");
         if (o.WithGraphics) WriteGraphics(driverRoot, v);
         if (o.WithIpc) CreateSocket(Path.Combine(driverRoot, "run/nvidia-persistenced/socket"));
+        // As on every current distribution, /var/run is /run (the original CLI looks sockets up under /var/run).
+        if (Directory.Exists(Path.Combine(driverRoot, "run"))) Symlink(Path.Combine(driverRoot, "var/run").EnsureParent(), "../run");
 
         var real = SimulatedKernel.Write(top, driverRoot, o, facts, log);
         var description = $"gantry simulated host: {o.GpuCount} GPU(s), driver {v}, CUDA {facts.CudaVersionText}\n";
@@ -66,7 +68,9 @@ internal static class SimulatedHostWriter
     static void WriteLibrary(string root, string dir, string file, string soname, ElfArch arch, string? devLink, List<LdCacheEntry> cache, bool inCache)
     {
         var path = Path.Combine(root, dir, file).EnsureParent();
-        File.WriteAllBytes(path, ElfWriter.SharedObject(arch, soname, ["libc.so.6"]));
+        // Real libnvidia-tls carries the "new TLS" ABI tag (Linux 2.3.99) that libnvidia-container selects it by.
+        var notes = file.StartsWith("libnvidia-tls.so", StringComparison.Ordinal) ? new[] { ElfNote.AbiTag(0, 2, 3, 99) } : null;
+        File.WriteAllBytes(path, ElfWriter.SharedObject(arch, soname, ["libc.so.6"], notes));
         LinkFinish(root, dir, file, soname, arch, devLink, cache, inCache);
     }
 

@@ -1,0 +1,43 @@
+using Gantry.Host;
+
+namespace Gantry.Cli.HostSystem;
+
+/// <summary>A character device node to create: the path under the device root and its numbers.</summary>
+internal sealed record CharDevice(string Path, uint Major, uint Minor);
+
+// mknod + chmod 0666 for device nodes on the host; an existing path is left alone. Dry-run only says what it would do.
+internal sealed class DeviceNodeCreator(bool dryRun, Log log)
+{
+    public void Create(CharDevice node)
+    {
+        if (FileStatus.TryLstat(node.Path, out _)) { log.Info($"Skipping: {node.Path} already exists"); return; }
+        if (dryRun) { log.Info($"Running: mknod --mode=0666 {node.Path} c {node.Major} {node.Minor}"); return; }
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(node.Path)!);
+        var errno = FileStatus.MakeCharDevice(node.Path, node.Major, node.Minor, 0b110_110_110);
+        if (errno != 0)
+            throw new GantryException($"failed to create device node {node.Path} (c {node.Major}:{node.Minor}): {Errno(errno)}" +
+                                      (errno == 1 ? "; creating device nodes needs root (CAP_MKNOD)" : ""));
+        // mknod applies the umask; the driver's nodes are world read-write.
+        File.SetUnixFileMode(node.Path, (UnixFileMode)0b110_110_110);
+    }
+
+    static string Errno(int errno) => errno switch
+    {
+        1 => "operation not permitted", 2 => "no such file or directory", 13 => "permission denied", 17 => "file exists",
+        30 => "read-only file system", _ => $"errno {errno}",
+    };
+}
+
+/// <summary>The driver's control devices: nvidiactl and nvidia-modeset on the nvidia major, the two uvm nodes on nvidia-uvm's.</summary>
+internal static class ControlDevices
+{
+    public static List<CharDevice> For(string devRoot, IReadOnlyDictionary<string, uint> majors, string procDevicesPath)
+    {
+        var nvidia = majors.TryGetValue("nvidia", out var n) ? n : majors.TryGetValue("nvidia-frontend", out var f) ? f
+            : throw new GantryException($"no 'nvidia' or 'nvidia-frontend' major in {procDevicesPath}; is the NVIDIA kernel module loaded?");
+        var uvm = majors.TryGetValue("nvidia-uvm", out var u) ? u
+            : throw new GantryException($"no 'nvidia-uvm' major in {procDevicesPath}; is the nvidia-uvm kernel module loaded?");
+        string P(string name) => HostRoots.Join(devRoot, "/dev/" + name);
+        return [new(P("nvidiactl"), nvidia, 255), new(P("nvidia-modeset"), nvidia, 254), new(P("nvidia-uvm"), uvm, 0), new(P("nvidia-uvm-tools"), uvm, 1)];
+    }
+}
