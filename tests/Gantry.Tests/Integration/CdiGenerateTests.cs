@@ -101,5 +101,20 @@ public sealed class CdiGenerateTests
         Assert.Contains("\"minor\":255", r.Stdout);
     }
 
+    [BinaryFact]
+    public void Generated_specs_pass_validation_and_are_listed()
+    {
+        using var d = Sim.Host("--gpus", "2", "--mig", "1:2", "--device-nodes", "plain");
+        Directory.CreateDirectory(d["cdi"]);
+        Assert.Equal(0, Sim.Generate(d["host"], $"--output={d["cdi/nvidia.yaml"]}").ExitCode);
+        var v = TestEnvironment.Run(TestEnvironment.Gantry, "cdi", "validate", d["cdi/nvidia.yaml"]);
+        Assert.True(v.ExitCode == 0, v.Combined);
+        Assert.Contains("valid (cdiVersion 0.5.0", v.Stdout);
+        var l = TestEnvironment.Run(TestEnvironment.NvidiaCtk, "cdi", "list", $"--spec-dir={d["cdi"]}");
+        Assert.True(l.ExitCode == 0, l.Combined);
+        Assert.Equal(["nvidia.com/gpu=0", "nvidia.com/gpu=1:0", "nvidia.com/gpu=1:1"], l.Stdout.Split('\n').Where(x => x.Contains('=') && !x.Contains("GPU-") && !x.Contains("MIG-") && !x.EndsWith("=all")));
+        Assert.Contains("Found 7 CDI devices", l.Stderr);
+    }
+
     static int CountOf(string s, string part) => (s.Length - s.Replace(part, "").Length) / part.Length;
 }
