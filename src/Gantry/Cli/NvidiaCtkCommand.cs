@@ -21,6 +21,8 @@ internal static class NvidiaCtkCommand
         {
             "hook" => Hooks.CdiHookCommand.Run("nvidia-ctk hook", sub),
             "cdi" => CdiCommands.Run(sub, log, global.Get("config")),
+            "config" => ConfigCommand.Run(sub, log, Console.Out),
+            "runtime" => RuntimeConfigureCommand.Run(sub, log, Console.Out),
             _ => throw new UsageException($"unknown command '{rest[0]}'; see 'nvidia-ctk --help'"),
         };
     }
@@ -33,6 +35,8 @@ internal static class NvidiaCtkCommand
         COMMANDS:
            hook     A collection of hooks that may be injected into an OCI spec
            cdi      Provide tools for interacting with Container Device Interface specifications
+           runtime  Configure a container engine (configure) or undo it (unconfigure)
+           config   Interact with the NVIDIA Container Toolkit configuration
 
         GLOBAL OPTIONS:
            --debug, -d   Enable debug-level logging [$NVIDIA_CTK_DEBUG]

@@ -7,7 +7,7 @@ namespace Gantry.Config;
 // Edits a user's TOML file through Tomlyn's lossless syntax tree, so every comment, blank line, quoting style and
 // unrelated key stays as it was. Comments and blank lines that precede a line are stored as trailing trivia of the
 // line before; an insert takes that trivia over and a removal hands it back, so insert-then-remove is byte-identical.
-internal sealed class TomlEditor
+internal sealed class TomlEditor : ITomlTarget
 {
     readonly DocumentSyntax _doc;
     readonly string _source;
@@ -58,10 +58,10 @@ internal sealed class TomlEditor
     public bool Remove(params string[] path)
     {
         var removed = false;
-        foreach (var (owner, kv, full) in Items().ToList())
-            if (StartsWith(full, path)) { RemoveLine(kv, owner.Cast<SyntaxNode>().ToList()); owner.RemoveChild(kv); removed = true; }
         foreach (var t in _doc.Tables.ToList())
             if (t is TableSyntax && StartsWith(Parts(t.Name!), path)) { RemoveTable(t); removed = true; }
+        foreach (var (owner, kv, full) in Items().ToList())
+            if (StartsWith(full, path)) { RemoveLine(kv, owner.Cast<SyntaxNode>().ToList()); owner.RemoveChild(kv); removed = true; }
         if (removed) Changed();
         return removed;
     }
@@ -193,7 +193,9 @@ internal sealed class TomlEditor
 
     bool IsIndented() => _doc.Tables.Any(t => !_created.Contains(t) && (t.Span.Start.Column > 0 || t.Items.Any(i => Column(i) > 0)));
 
-    int Column(SyntaxNode n) => n.Parent?.Parent is TableSyntaxBase t && _created.Contains(t) ? 0 : n.Span.Start.Column;
+    int Column(SyntaxNode n) => n.Parent?.Parent is TableSyntaxBase t && _created.Contains(t)
+        ? (n.LeadingTrivia?.LastOrDefault() is { Kind: TokenKind.Whitespaces } ws ? ws.Text?.Length ?? 0 : 0)
+        : n.Span.Start.Column;
 
     static SyntaxToken? EndOfLine(SyntaxNode n) => n switch
     {
@@ -240,11 +242,21 @@ internal sealed class TomlEditor
         GiveBack(kv.EndOfLineToken, prev);
     }
 
+    // The blank lines and indentation that led up to the removed line (kept by the line before it) go with it;
+    // what followed the removed line (the next section's comments and spacing) takes their place.
     static void GiveBack(SyntaxToken? removedEol, SyntaxNode? prev)
     {
-        if (removedEol?.TrailingTrivia is not { Count: > 0 } trivia || prev is null || EndOfLine(prev) is not { } prevEol) return;
-        prevEol.TrailingTrivia ??= [];
-        prevEol.TrailingTrivia.AddRange(trivia);
+        if (prev is null || EndOfLine(prev) is not { } prevEol) return;
+        var kept = prevEol.TrailingTrivia ?? [];
+        if (kept.Count > 0 && kept[^1].Kind == TokenKind.Whitespaces) kept.RemoveAt(kept.Count - 1);
+        // Blank lines go too, but never the newline that ends a comment line.
+        while (kept.Count > 0 && kept[^1].Kind == TokenKind.NewLine && (kept.Count == 1 || kept[^2].Kind != TokenKind.Comment))
+        {
+            kept.RemoveAt(kept.Count - 1);
+            if (kept.Count > 0 && kept[^1].Kind == TokenKind.Whitespaces && (kept.Count == 1 || kept[^2].Kind == TokenKind.NewLine)) kept.RemoveAt(kept.Count - 1);
+        }
+        if (removedEol?.TrailingTrivia is { Count: > 0 } trivia) kept.AddRange(trivia);
+        prevEol.TrailingTrivia = kept.Count > 0 ? kept : null;
     }
 
     static bool ModelEquals(object? a, object? b) => (a, b) switch

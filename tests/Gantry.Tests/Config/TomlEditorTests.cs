@@ -99,4 +99,12 @@ public sealed class TomlEditorTests
         e.PruneEmpty(["a", "b"]);
         Assert.Equal("[a]\n[a.d]\nq = 2\n", e.Text);
     }
+
+    [Fact]
+    public void Removing_a_key_keeps_the_comments_around_it()
+    {
+        var e = TomlEditor.Parse("[a]\n  x = 1\n  # about y\n  y = 2\n  z = 3 # zed\n", "c.toml");
+        e.Remove("a", "y");
+        Assert.Equal("[a]\n  x = 1\n  # about y\n  z = 3 # zed\n", e.Text);
+    }
 }
