@@ -22,6 +22,8 @@ internal static class NvidiaCtkCommand
             "hook" => Hooks.CdiHookCommand.Run("nvidia-ctk hook", sub),
             "cdi" => CdiCommands.Run(sub, log, global.Get("config")),
             "system" => HostSystem.SystemCommand.Run(sub, log),
+            "config" => ConfigCommand.Run(sub, log, Console.Out),
+            "runtime" => RuntimeConfigureCommand.Run(sub, log, Console.Out),
             _ => throw new UsageException($"unknown command '{rest[0]}'; see 'nvidia-ctk --help'"),
         };
     }
@@ -35,6 +37,8 @@ internal static class NvidiaCtkCommand
            hook     A collection of hooks that may be injected into an OCI spec
            cdi      Provide tools for interacting with Container Device Interface specifications
            system   A collection of system-level utilities for working with the NVIDIA Container Toolkit
+           runtime  Configure a container engine (configure) or undo it (unconfigure)
+           config   Interact with the NVIDIA Container Toolkit configuration
 
         GLOBAL OPTIONS:
            --debug, -d   Enable debug-level logging [$NVIDIA_CTK_DEBUG]

@@ -1,0 +1,114 @@
+using Gantry.Engines;
+using Gantry.Engines.Configure;
+
+namespace Gantry.Cli;
+
+// nvidia-ctk runtime configure|unconfigure: point docker, containerd or CRI-O at nvidia-container-runtime, or undo it.
+internal static class RuntimeConfigureCommand
+{
+    const string RuntimeSpecificDefault = "RUNTIME_SPECIFIC_DEFAULT";
+
+    public static int Run(string[] args, Log log, TextWriter stdout)
+    {
+        if (args.Length == 0 || args[0] is not ("configure" or "unconfigure"))
+            throw new UsageException("runtime needs a command: configure, unconfigure");
+        var flags = Flags();
+        flags.Parse(args[1..]);
+        if (flags.GetBool("help")) { stdout.Write($"nvidia-ctk runtime {args[0]} [options]\n\n" + flags.Usage()); return 0; }
+        if (flags.Positionals.Count > 0) throw new UsageException($"unexpected argument '{flags.Positionals[0]}'");
+        var undo = args[0] == "unconfigure" || flags.GetBool("unset");
+        var engine = flags.Get("runtime") switch
+        {
+            "docker" => EngineKind.Docker,
+            "containerd" => EngineKind.Containerd,
+            "crio" => EngineKind.Crio,
+            var x => throw new UsageException($"unrecognized runtime '{x}'"),
+        };
+        var mode = flags.Get("config-mode") ?? "";
+        if (mode is "oci-hook" or "hook") return OciHook.Run(flags.Get("oci-hook-path") ?? "", flags.Get("nvidia-runtime-hook-path")!, flags.GetBool("dry-run"), undo, log, stdout);
+        if (mode is not ("" or "config-file" or "config")) log.Warning($"Ignoring unsupported config mode '{mode}'; using config-file");
+
+        var o = Resolve(flags, engine, undo, log);
+        var source = ReadSource(flags, engine, log);
+        var changes = RuntimeConfigurer.Plan(o, source, log);
+        if (flags.GetBool("dry-run"))
+        {
+            foreach (var c in changes)
+                if (c.Text is null) log.Info($"would remove {c.Path}"); else stdout.Write(c.Text + "\n");
+            return 0;
+        }
+        var any = false;
+        foreach (var c in changes) any |= EngineFile.Apply(c, log);
+        if (!any) log.Info($"{o.ConfigPath} already {(undo ? "has no" : "has the")} '{o.RuntimeName}' runtime configured; nothing changed");
+        else log.Info($"It is recommended that {flags.Get("runtime")} daemon be restarted.");
+        return 0;
+    }
+
+    static FlagSet Flags() => new FlagSet()
+        .Bool("dry-run", "print the updated config to STDOUT instead of writing it")
+        .String("runtime", "the engine to configure: docker, containerd or crio", "docker")
+        .String("config", "path to the engine's config file (default: the engine's usual file)")
+        .String("drop-in-config", "path to the drop-in file to write (containerd, crio); \"\" edits --config in place", RuntimeSpecificDefault)
+        .String("executable-path", "the containerd or crio binary used with --config-source=command")
+        .String("config-mode", "config-file (default) or oci-hook (deprecated)")
+        .String("config-source", "where the current config is read from: file or command", "file")
+        .String("oci-hook-path", "where the OCI hook JSON is written (default STDOUT)")
+        .String("nvidia-runtime-name", "the name of the runtime entry", "nvidia")
+        .String("nvidia-runtime-path", "the runtime executable", "nvidia-container-runtime", ["runtime-path"])
+        .String("nvidia-runtime-hook-path", "the hook executable (oci-hook mode)", "/usr/bin/nvidia-container-runtime-hook")
+        .Bool("nvidia-set-as-default", "make the runtime the engine's default", ["set-as-default"])
+        .Bool("cdi.enabled", "enable CDI in the engine", ["cdi.enable", "enable-cdi"])
+        .Bool("unset", "undo a previous configure (same as 'runtime unconfigure')")
+        .Bool("help", "show help", ["h"]);
+
+    static ConfigureOptions Resolve(FlagSet f, EngineKind engine, bool undo, Log log)
+    {
+        var config = f.Get("config") is { Length: > 0 } c ? c : engine switch
+        {
+            EngineKind.Docker => "/etc/docker/daemon.json",
+            EngineKind.Containerd => "/etc/containerd/config.toml",
+            _ => "/etc/crio/crio.conf",
+        };
+        var dropIn = f.Get("drop-in-config") ?? "";
+        if (dropIn == RuntimeSpecificDefault)
+            dropIn = engine switch
+            {
+                EngineKind.Containerd => "/etc/containerd/conf.d/99-nvidia.toml",
+                EngineKind.Crio => "/etc/crio/crio.conf.d/99-nvidia.toml",
+                _ => "",
+            };
+        if (engine == EngineKind.Docker && dropIn.Length > 0) throw new UsageException("runtime docker does not support drop-in configs");
+        if (dropIn.Length > 0 && !Path.IsPathRooted(dropIn)) throw new UsageException($"the drop-in path must be absolute: {dropIn}");
+        var path = f.Get("nvidia-runtime-path")!;
+        if (engine != EngineKind.Docker)
+        {
+            if (path == "nvidia-container-runtime") path = "/usr/bin/nvidia-container-runtime";
+            if (!Path.IsPathRooted(path)) throw new UsageException($"the runtime path must be absolute for {f.Get("runtime")}: {path}");
+        }
+        var cdi = f.GetBool("cdi.enabled");
+        if (cdi && engine == EngineKind.Crio) { log.Warning("Ignoring --cdi.enabled: CRI-O always has CDI enabled"); cdi = false; }
+        return new ConfigureOptions(engine, config, dropIn, f.Get("nvidia-runtime-name")!, path, f.GetBool("nvidia-set-as-default"), cdi, undo);
+    }
+
+    static string? ReadSource(FlagSet f, EngineKind engine, Log log)
+    {
+        var source = f.Get("config-source");
+        if (source is not ("file" or "command")) throw new UsageException($"unrecognized config source '{source}': use file or command");
+        if (source == "file") return null;
+        if (engine == EngineKind.Docker) { log.Warning("Ignoring --config-source=command for docker; reading the file"); return null; }
+        var exe = f.Get("executable-path") is { Length: > 0 } e ? e : engine == EngineKind.Containerd ? "containerd" : "crio";
+        string[] argv = engine == EngineKind.Containerd ? ["config", "dump"] : ["status", "config"];
+        var result = TryRun(exe, argv) ?? (engine == EngineKind.Crio ? TryRun("crio-status", ["config"]) : null);
+        return result ?? throw new GantryException($"could not read the current config with '{exe} {string.Join(' ', argv)}'; use --config-source=file");
+    }
+
+    static string? TryRun(string exe, string[] argv)
+    {
+        try
+        {
+            var r = ProcessRunner.Run(exe, argv, timeout: TimeSpan.FromSeconds(30));
+            return r.ExitCode == 0 ? r.Stdout : null;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException) { return null; }
+    }
+}

@@ -1,0 +1,17 @@
+namespace Gantry.Engines.Configure;
+
+internal enum EngineKind { Docker, Containerd, Crio }
+
+/// <summary>What `nvidia-ctk runtime configure` was asked to do, with the runtime-specific defaults resolved.</summary>
+internal sealed record ConfigureOptions(
+    EngineKind Engine,
+    string ConfigPath,
+    string DropInPath,
+    string RuntimeName = "nvidia",
+    string RuntimePath = "nvidia-container-runtime",
+    bool SetAsDefault = false,
+    bool EnableCdi = false,
+    bool Undo = false);
+
+/// <summary>One file the edit produces: new text, or null to delete it. Our own drop-ins need no backup.</summary>
+internal sealed record FileChange(string Path, string? Text, bool Backup = true);

@@ -1,0 +1,58 @@
+using Gantry.Cli;
+using Gantry.Host;
+
+namespace Gantry.Engines.Configure;
+
+// Reading and writing an engine's config file: a missing file reads as null, writes are atomic, the first change
+// keeps `<file>.gantry.bak`, an unchanged file is not touched, and a read-only file is refused (even for root,
+// who could otherwise replace it by rename).
+internal static class EngineFile
+{
+    public const string BackupSuffix = ".gantry.bak";
+
+    public static string? Read(string path)
+    {
+        if (Directory.Exists(path)) throw new GantryException($"{path} is a directory, not a config file");
+        try { return File.ReadAllText(path); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new GantryException($"cannot read {path}: {e.Message}", e); }
+    }
+
+    /// <summary>Applies one change; returns false when the file already had that content.</summary>
+    public static bool Apply(FileChange change, Log log)
+    {
+        var path = change.Path;
+        var old = Read(path);
+        if (old == change.Text) return false;
+        if (old is not null) CheckWritable(path);
+        try
+        {
+            if (change.Backup && old is not null && !File.Exists(path + BackupSuffix))
+                AtomicFile.WriteText(path + BackupSuffix, old, File.GetUnixFileMode(path));
+            if (change.Text is null)
+            {
+                File.Delete(path);
+                log.Info($"Removed empty config from {path}");
+            }
+            else
+            {
+                AtomicFile.WriteText(path, change.Text, old is null ? (UnixFileMode)0b110_100_100 : File.GetUnixFileMode(path));
+                log.Info($"Wrote updated config to {path}");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new GantryException($"cannot write {path}: {e.Message}; the file was not changed", e);
+        }
+        return true;
+    }
+
+    static void CheckWritable(string path)
+    {
+        var mode = File.GetUnixFileMode(path);
+        const UnixFileMode anyWrite = UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+        if ((mode & anyWrite) == 0)
+            throw new GantryException($"{path} is read-only (mode {System.Convert.ToString((int)mode, 8)}); not changed. Make it writable to configure it");
+    }
+}

@@ -1,0 +1,70 @@
+using Gantry.Cli;
+using Gantry.Config;
+using Gantry.Tests.Engines;
+
+namespace Gantry.Tests.Config;
+
+public sealed class ConfigCommandTests
+{
+    static readonly HostFacts Plain = new(LdconfigRealExists: false, IsSuse: false);
+
+    static string Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        ConfigCommand.Run(args, Log.Silent, stdout, Plain);
+        return stdout.ToString();
+    }
+
+    [Fact]
+    public void Config_default_is_the_originals_commented_defaults_byte_for_byte()
+    {
+        EngineFixtures.Verify("config-default.toml", Run("default"));
+        Assert.Equal(Run("default"), Run("create-default"));
+    }
+
+    [Fact]
+    public void The_ldconfig_default_follows_ldconfig_real_and_suse_writes_the_user()
+    {
+        var stdout = new StringWriter();
+        ConfigCommand.Run(["generate-default"], Log.Silent, stdout, new HostFacts(true, true));
+        Assert.Contains("\nldconfig = \"@/sbin/ldconfig.real\"\n", stdout.ToString());
+        Assert.Contains("\nuser = \"root:video\"\n", stdout.ToString());
+    }
+
+    [Fact]
+    public void Set_on_a_missing_file_renders_the_defaults_with_the_change()
+    {
+        using var dir = new TempDir();
+        var text = Run("-c", dir.File("none.toml"), "--set", "nvidia-container-runtime.runtimes=crun:runc", "--set", "features.allow-unknown-oci-spec-fields",
+            "--set", "swarm-resource=A,B");
+        Assert.Contains("runtimes = [\"crun\", \"runc\"]", text);
+        Assert.Contains("\n[features]\nallow-unknown-oci-spec-fields = true\n", text);
+        Assert.Contains("\nswarm-resource = \"A,B\"\n", text);
+    }
+
+    [Fact]
+    public void In_place_editing_keeps_comments_and_unknown_keys()
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("config.toml", "# site config\nmy-key = 1\n\n[nvidia-container-runtime]\n# log level for ops\nlog-level = \"info\"\n\n[features]\nallow-unknown-oci-spec-fields = true\n");
+        Run("-c", path, "-i", "--set", "nvidia-container-runtime.log-level=debug", "--set", "features.allow-unknown-oci-spec-fields=nil", "--set", "nvidia-container-cli.environment=A=1,B=2");
+        Assert.Equal("# site config\nmy-key = 1\n\n[nvidia-container-runtime]\n# log level for ops\nlog-level = \"debug\"\n\n[features]\n\n[nvidia-container-cli]\nenvironment = [\"A=1\", \"B=2\"]\n",
+            File.ReadAllText(path));
+    }
+
+    [Theory]
+    [InlineData("no-such-key=1", "is not a config option")]
+    [InlineData("nvidia-container-runtime.mode", "expected nvidia-container-runtime.mode=VALUE")]
+    [InlineData("disable-require=maybe", "is not a boolean")]
+    public void Bad_sets_are_clear_usage_errors(string set, string message) =>
+        Assert.Contains(message, Assert.Throws<UsageException>(() => Run("-c", "/nonexistent/c.toml", "--set", set)).Message);
+
+    [Fact]
+    public void A_set_that_makes_the_config_invalid_is_refused()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<GantryException>(() => Run("-c", dir.File("c.toml"), "-o", dir.File("out.toml"), "--set", "nvidia-container-cli.ldconfig=/sbin/ldconfig"));
+        Assert.Contains("not host-relative", e.Message);
+        Assert.False(File.Exists(dir.File("out.toml")));
+    }
+}
