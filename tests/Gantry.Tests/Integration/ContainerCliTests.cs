@@ -7,7 +7,7 @@ public sealed class ContainerCliTests
 {
     static string Cli => Path.Combine(TestEnvironment.BinDir, "nvidia-container-cli");
 
-    static Engines.ProcessResult Run(params string[] args) => TestEnvironment.Run(Cli, args);
+    static Gantry.Engines.ProcessResult Run(params string[] args) => TestEnvironment.Run(Cli, args);
 
     static void AssertGolden(string name, string actual)
     {
