@@ -29,6 +29,7 @@ internal sealed class CliSection
     public string? Debug { get; set; }
     public string? Ldcache { get; set; }
     public bool LoadKmods { get; set; } = true;
+    public bool NoPivot { get; set; }            // written only when true
     public bool NoCgroups { get; set; }
     public string? User { get; set; }
     public string Ldconfig { get; set; } = File.Exists("/sbin/ldconfig.real") ? "@/sbin/ldconfig.real" : "@/sbin/ldconfig";
