@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    — plus the container engines the end-to-end tests drive
 set -euo pipefail
 want=(gcc tar)
-[ "${1:-build}" = build ] || want+=(runc crun podman busybox-static libc-bin)
+[ "${1:-build}" = build ] || want+=(runc crun podman busybox-static libc-bin docker.io containerd)
 missing=()
 for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

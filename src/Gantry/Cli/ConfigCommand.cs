@@ -6,9 +6,9 @@ namespace Gantry.Cli;
 // nvidia-ctk config [default]: show, edit (--set) or create config.toml.
 internal static class ConfigCommand
 {
-    public static int Run(string[] args, Log log, TextWriter stdout, HostFacts? host = null)
+    public static int Run(string[] args, Log log, TextWriter stdout, ConfigHostFacts? host = null)
     {
-        host ??= HostFacts.Detect();
+        host ??= ConfigHostFacts.Detect();
         if (args.Length > 0 && args[0] is "default" or "create-default" or "generate-default")
             return Default(args[1..], stdout, host);
         var flags = new FlagSet()
@@ -37,7 +37,7 @@ internal static class ConfigCommand
         return 0;
     }
 
-    static int Default(string[] args, TextWriter stdout, HostFacts host)
+    static int Default(string[] args, TextWriter stdout, ConfigHostFacts host)
     {
         var flags = new FlagSet().String("output", "write the default config to this file instead of STDOUT", null, ["o"]).Bool("help", "show help", ["h"]);
         flags.Parse(args);

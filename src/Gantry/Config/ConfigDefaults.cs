@@ -3,9 +3,9 @@ using Tomlyn.Model;
 namespace Gantry.Config;
 
 /// <summary>The host facts the original's defaults depend on; injectable so tests do not depend on the build host.</summary>
-internal sealed record HostFacts(bool LdconfigRealExists, bool IsSuse)
+internal sealed record ConfigHostFacts(bool LdconfigRealExists, bool IsSuse)
 {
-    public static HostFacts Detect() => new(File.Exists("/sbin/ldconfig.real"), ReadIsSuse("/etc/os-release"));
+    public static ConfigHostFacts Detect() => new(File.Exists("/sbin/ldconfig.real"), ReadIsSuse("/etc/os-release"));
 
     static bool ReadIsSuse(string osRelease)
     {
@@ -37,7 +37,7 @@ internal static class ConfigDefaults
         ("nvidia-container-runtime.debug", "/var/log/nvidia-container-runtime.log"),
     ];
 
-    public static ToolkitConfig Create(HostFacts host)
+    public static ToolkitConfig Create(ConfigHostFacts host)
     {
         var c = new ToolkitConfig();
         c.NvidiaContainerCli.Ldconfig = host.LdconfigRealExists ? "@/sbin/ldconfig.real" : "@/sbin/ldconfig";
@@ -62,7 +62,7 @@ internal static class ConfigDefaults
     }
 
     /// <summary>The tree with the documented keys turned into comments where the original comments them.</summary>
-    public static string Render(TomlTable tree, HostFacts host)
+    public static string Render(TomlTable tree, ConfigHostFacts host)
     {
         foreach (var (path, example) in Commented)
         {
@@ -73,7 +73,7 @@ internal static class ConfigDefaults
         return GoTomlWriter.Write(tree, indent: "");
     }
 
-    static bool ShouldComment(string path, object example, object? current, HostFacts host)
+    static bool ShouldComment(string path, object example, object? current, ConfigHostFacts host)
     {
         // On SUSE the original writes its root:video default as a real value, not as a comment.
         if (path == "nvidia-container-cli.user" && host.IsSuse) return false;
@@ -81,7 +81,7 @@ internal static class ConfigDefaults
         return current is null or "" || Equals(current, example);
     }
 
-    public static string DefaultText(HostFacts host) => Render(ToTree(Create(host)), host);
+    public static string DefaultText(ConfigHostFacts host) => Render(ToTree(Create(host)), host);
 
     internal static TomlArray ToArray(IEnumerable<string> items)
     {

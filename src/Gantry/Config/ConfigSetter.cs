@@ -36,7 +36,7 @@ internal static class ConfigSetter
     }
 
     /// <summary>The new file text for <paramref name="existing"/> (null: no file) after the sets.</summary>
-    public static string Apply(string? existing, string sourceName, IEnumerable<ConfigSet> sets, HostFacts host)
+    public static string Apply(string? existing, string sourceName, IEnumerable<ConfigSet> sets, ConfigHostFacts host)
     {
         string text;
         if (existing is null)

@@ -6,7 +6,7 @@ namespace Gantry.Tests.Config;
 
 public sealed class ConfigCommandTests
 {
-    static readonly HostFacts Plain = new(LdconfigRealExists: false, IsSuse: false);
+    static readonly ConfigHostFacts Plain = new(LdconfigRealExists: false, IsSuse: false);
 
     static string Run(params string[] args)
     {
@@ -26,7 +26,7 @@ public sealed class ConfigCommandTests
     public void The_ldconfig_default_follows_ldconfig_real_and_suse_writes_the_user()
     {
         var stdout = new StringWriter();
-        ConfigCommand.Run(["generate-default"], Log.Silent, stdout, new HostFacts(true, true));
+        ConfigCommand.Run(["generate-default"], Log.Silent, stdout, new ConfigHostFacts(true, true));
         Assert.Contains("\nldconfig = \"@/sbin/ldconfig.real\"\n", stdout.ToString());
         Assert.Contains("\nuser = \"root:video\"\n", stdout.ToString());
     }

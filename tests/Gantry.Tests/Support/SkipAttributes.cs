@@ -31,3 +31,12 @@ internal sealed class EngineFactAttribute : FactAttribute
         else if (BusyboxImage.Missing() is { } m) Skip = m;
     }
 }
+
+/// <summary>The theory form of EngineFact.</summary>
+internal sealed class EngineTheoryAttribute : TheoryAttribute
+{
+    public EngineTheoryAttribute(string engine)
+    {
+        if (new EngineFactAttribute(engine).Skip is { } why) Skip = why;
+    }
+}

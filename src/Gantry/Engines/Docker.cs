@@ -1,0 +1,78 @@
+using System.Diagnostics;
+
+namespace Gantry.Engines;
+
+// A private dockerd (and its own containerd) on sockets under one directory, so tests and the benchmark
+// never touch the machine's daemons. daemon.json registers runtimes by absolute path; the runtime is started
+// by containerd's shim, not dockerd, so it gets no environment from here: give it config through a wrapper
+// script (see RuntimeWrapper) or the /etc config file.
+internal sealed class Docker : IDisposable
+{
+    readonly string _dir;
+    readonly List<Process> _daemons = new();
+    public string Socket => Path.Combine(_dir, "docker.sock");
+    public string ContainerdSocket => Path.Combine(_dir, "containerd.sock");
+
+    public static string? Missing() =>
+        ProcessRunner.Which("dockerd") is null ? "dockerd is not installed (apt-get install docker.io)" :
+        ProcessRunner.Which("containerd") is null ? "containerd is not installed" : null;
+
+    public Docker(string dir, IReadOnlyDictionary<string, string> runtimes)
+    {
+        _dir = dir;
+        Directory.CreateDirectory(dir);
+        var entries = string.Join(",", runtimes.Select(r => $"\"{r.Key}\":{{\"path\":\"{r.Value}\",\"args\":[]}}"));
+        File.WriteAllText(Path.Combine(dir, "daemon.json"), $"{{\"runtimes\":{{{entries}}}}}\n");
+        Start("containerd", ["--root", Path.Combine(dir, "containerd-root"), "--state", Path.Combine(dir, "containerd-state"), "--address", ContainerdSocket], ContainerdSocket);
+        Start("dockerd", ["--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "docker.pid"),
+            "-H", "unix://" + Socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--containerd=" + ContainerdSocket,
+            "--config-file", Path.Combine(dir, "daemon.json")], Socket);
+    }
+
+    void Start(string program, string[] args, string socket)
+    {
+        var psi = new ProcessStartInfo(ProcessRunner.Which(program)!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var log = File.CreateText(Path.Combine(_dir, program + ".log"));
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        _daemons.Add(p);
+        for (var i = 0; i < 300 && !File.Exists(socket); i++)
+        {
+            if (p.HasExited) throw new Cli.GantryException($"{program} exited with {p.ExitCode}; see {_dir}/{program}.log");
+            Thread.Sleep(100);
+        }
+        if (!File.Exists(socket)) throw new Cli.GantryException($"{program} did not create {socket} within 30 s; see {_dir}/{program}.log");
+    }
+
+    public ProcessResult Run(params string[] args) =>
+        ProcessRunner.Run(ProcessRunner.Which("docker")!, ["-H", "unix://" + Socket, .. args]);
+
+    public void Dispose()
+    {
+        foreach (var p in Enumerable.Reverse(_daemons))
+        {
+            try { if (!p.HasExited) { Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit(); p.WaitForExit(15000); } }
+            catch (InvalidOperationException) { }
+            if (!p.HasExited) p.Kill();
+            p.Dispose();
+        }
+        // dockerd leaves its mounts (overlay, netns) behind on a crash; unmount what lies under our directory.
+        ProcessRunner.Run("sh", ["-c", $"grep -o ' {_dir}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l"]);
+    }
+}
+
+/// <summary>A script that starts the runtime (path must end in a runtime name) with a fixed environment, for engines that start it without theirs.</summary>
+internal static class RuntimeWrapper
+{
+    public static string Write(string path, string runtime, IReadOnlyDictionary<string, string> env)
+    {
+        var exports = string.Concat(env.Select(e => $"export {e.Key}='{e.Value}'\n"));
+        File.WriteAllText(path, $"#!/bin/sh\n{exports}exec '{runtime}' \"$@\"\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        return path;
+    }
+}

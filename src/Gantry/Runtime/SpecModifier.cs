@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using Gantry.Config;
+using Gantry.Oci;
+using Gantry.Requests;
+
+namespace Gantry.Runtime;
+
+// The modifier chain of the original, per mode (toolkit.md §1.4):
+//   cdi, jit-cdi: remove Docker's --gpus hooks, then inject the requested CDI devices (registry or just-in-time);
+//   legacy:       add the nvidia-container-runtime-hook prestart hook unless one is there.
+// Requirements (NVIDIA_REQUIRE_*) are checked here before anything is changed in cdi and jit-cdi modes; in
+// legacy mode the hook checks them, as nvidia-container-cli does for the original.
+internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInjector injector, string legacyHookPath)
+{
+    static readonly string[] NvidiaHookNames = ["nvidia-container-runtime-hook", "nvidia-container-toolkit"];
+
+    public RuntimeMode Modify(OciSpec spec, RuntimeMode? configured)
+    {
+        var facts = new ContainerFacts(spec.Env, spec.Mounts, spec.Annotations, spec.IsPrivileged);
+        var rt = config.NvidiaContainerRuntime;
+        var options = new RequestOptions
+        {
+            AcceptVolumeMounts = config.AcceptsVolumeMounts,
+            AcceptEnvvarWhenUnprivileged = config.AcceptsEnvvarWhenUnprivileged,
+            SwarmResourceVariables = config.SwarmResourceVariables,
+            IgnoreImexChannelRequests = config.Features.IgnoreImexChannelRequests ?? false,
+        };
+        var withAnnotations = options with { AnnotationPrefixes = rt.CdiAnnotationPrefixes };
+        var mode = configured ?? ModeResolver.Auto(RequestResolver.Resolve(facts, withAnnotations).Devices);
+        // Annotations are honoured only in cdi mode.
+        var request = RequestResolver.Resolve(facts, mode == RuntimeMode.Cdi ? withAnnotations : options);
+        foreach (var w in request.Warnings) log.Warning(w);
+        log.Info($"Using {ModeResolver.Name(mode)} mode; requested devices: {request.Devices}");
+
+        if (mode == RuntimeMode.Legacy)
+        {
+            AddLegacyHook(spec);
+            return mode;
+        }
+        RemoveNvidiaHooks(spec);
+        if (!request.Devices.IsRequested) return mode;
+        if (request.ImexChannels.Count > 0) log.Warning($"IMEX channel requests are not supported by gantry's runtime yet; ignoring [{string.Join(" ", request.ImexChannels)}]");
+        foreach (var gated in new[] { "NVIDIA_GDS", "NVIDIA_MOFED", "NVIDIA_GDRCOPY", "NVIDIA_NVSWITCH" })
+            if (facts.Get(gated) == "enabled") log.Warning($"{gated}=enabled is not supported by gantry's runtime yet; ignoring it");
+
+        var kind = mode == RuntimeMode.Cdi ? rt.CdiDefaultKind : CdiInjector.JitKind;
+        var names = request.Devices.AsIds()
+            .Select(id => Cdi.QualifiedName.IsQualified(id) ? id : Cdi.QualifiedName.Of(kind, id))
+            .Distinct(StringComparer.Ordinal).ToList();
+        var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
+        if (requirements.Count > 0) injector.CheckRequirements(requirements, names);
+        injector.Inject(spec, names);
+        return mode;
+    }
+
+    void AddLegacyHook(OciSpec spec)
+    {
+        var prestart = spec.Array(spec.Object("hooks"), "prestart");
+        if (prestart.OfType<JsonObject>().Any(IsNvidiaHook)) { log.Info("The NVIDIA prestart hook is already in the spec"); return; }
+        var hook = new OciHook(legacyHookPath, [Path.GetFileName(legacyHookPath), "prestart"], null, null);
+        prestart.Add(System.Text.Json.JsonSerializer.SerializeToNode(hook, OciJsonContext.Default.OciHook));
+    }
+
+    static void RemoveNvidiaHooks(OciSpec spec)
+    {
+        if (spec.Root["hooks"] is not JsonObject hooks || hooks["prestart"] is not JsonArray prestart) return;
+        for (var i = prestart.Count - 1; i >= 0; i--)
+            if (prestart[i] is JsonObject h && IsNvidiaHook(h)) prestart.RemoveAt(i);
+    }
+
+    static bool IsNvidiaHook(JsonObject hook) =>
+        OciSpec.Str(hook, "path") is { } p && NvidiaHookNames.Contains(Path.GetFileName(p));
+}
