@@ -23,7 +23,9 @@ internal static partial class YamlScalar
 
     [GeneratedRegex(@"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")]
     private static partial Regex Base60();
-    static bool IsBase60Float(string s) => Base60().IsMatch(s);
+    // Only digit-led text with a colon can be base 60; the guard keeps the regex off nearly every scalar.
+    static bool IsBase60Float(string s) =>
+        s.Length > 0 && (char.IsAsciiDigit(s[0]) || s[0] is '+' or '-') && s.Contains(':') && Base60().IsMatch(s);
 
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
     private static partial Regex YamlFloat();
