@@ -1,3 +1,4 @@
+using Gantry.Tests.Support;
 using Gantry.Cli;
 using Gantry.Hooks;
 using Gantry.Host;

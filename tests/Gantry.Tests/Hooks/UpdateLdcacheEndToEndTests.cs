@@ -1,3 +1,4 @@
+using Gantry.Tests.Support;
 using System.Diagnostics;
 using Gantry.Tests.Host;
 

@@ -13,10 +13,15 @@ internal sealed class BinaryTheoryAttribute : TheoryAttribute
     public BinaryTheoryAttribute() { if (TestEnvironment.MissingBinary() is { } why) Skip = why; }
 }
 
-/// <summary>A test that needs root (mknod, mounts, namespaces).</summary>
-internal sealed class RootFactAttribute : FactAttribute
+/// <summary>A test that needs real root (mounts, namespaces, mknod, running ldconfig): skipped with the reason otherwise.</summary>
+public sealed class RootFactAttribute : FactAttribute
 {
-    public RootFactAttribute() { if (!TestEnvironment.IsRoot) Skip = "needs root"; }
+    public RootFactAttribute() { if (!TestEnvironment.IsRoot) Skip = TestEnvironment.NeedsRoot; }
+}
+
+public sealed class RootTheoryAttribute : TheoryAttribute
+{
+    public RootTheoryAttribute() { if (!TestEnvironment.IsRoot) Skip = TestEnvironment.NeedsRoot; }
 }
 
 /// <summary>A test that drives a real engine; on CI (GANTRY_REQUIRE_ENGINES=1) it runs and fails instead of skipping.</summary>

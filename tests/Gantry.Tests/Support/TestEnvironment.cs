@@ -11,7 +11,8 @@ internal static class TestEnvironment
     public static string Gantry => Path.Combine(BinDir, "gantry");
     public static string NvidiaCtk => Path.Combine(BinDir, "nvidia-ctk");
     public static string NvmlStandIn => Path.Combine(BinDir, "gantry-nvml-standin.so");
-    public static bool IsRoot => Environment.UserName == "root";
+    public static bool IsRoot => global::Gantry.Host.Interop.GetEuid() == 0;
+    public const string NeedsRoot = "needs root (mounts, namespaces or mknod); run the suite as root, as CI does";
 
     /// <summary>CI sets this: a test that needs an engine must fail rather than skip when the engine is missing.</summary>
     public static bool EnginesRequired => Environment.GetEnvironmentVariable("GANTRY_REQUIRE_ENGINES") == "1";
