@@ -16,5 +16,9 @@ passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
 passed=${passed:-0}; failed=${failed:-0}; skipped=${skipped:-0}
 if [ -z "$total" ]; then echo "the test runner printed no summary"; echo "0 passed, 1 failed, 0 skipped"; exit 1; fi
 grep -E "^\s+Skipped " .tmp/test.log | sed 's/^ */skipped: /' || true
+# Repeat each failure with the start of its message, so a log cut to its tail still says what broke.
+if [ "$failed" != 0 ]; then
+  awk '/^ +Failed [A-Za-z]/ { n = 25; print "FAILED:" } n > 0 { print; n-- }' .tmp/test.log | cut -c1-400
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$status" = 0 ] && [ "$failed" = 0 ]
