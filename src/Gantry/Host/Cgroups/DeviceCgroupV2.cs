@@ -48,7 +48,7 @@ internal static class DeviceCgroupV2
         }
         var r = bpf.Attach(cgroupFd, newFd, BpfFlags.AllowMulti | BpfFlags.Replace, oldFd);
         if (r == -Errno.ENOENT) throw new DeviceCgroupException(
-            $"cannot replace device program {id} of {cgroupPath}: it is attached through a BPF link (as systemd does), not directly");
+            $"cannot replace device program {id} of {cgroupPath}: it is not attached directly (a BPF link?) or was replaced meanwhile");
         if (r != -Errno.EINVAL)
         {
             Check(r, $"cannot replace device program {id} of {cgroupPath}");
