@@ -12,7 +12,7 @@ internal static class DeviceRules
         foreach (var rule in rules)
         {
             if (rule.Type is not ('c' or 'b')) throw new ArgumentException($"device rule type '{rule.Type}' is not 'c' or 'b'");
-            if (rule.Major != DeviceRule.Any && rule.Major > MaxNumber || rule.Minor != DeviceRule.Any && rule.Minor > MaxNumber)
+            if ((rule.Major != DeviceRule.Any && rule.Major > MaxNumber) || (rule.Minor != DeviceRule.Any && rule.Minor > MaxNumber))
                 throw new ArgumentException($"device rule {V1Text(rule)} has a number out of range");
             if (rule.Access is null || rule.Access.Length is 0 or > 3 || rule.Access.Any(a => a is not ('r' or 'w' or 'm'))
                 || rule.Access.Distinct().Count() != rule.Access.Length)
