@@ -44,8 +44,7 @@ internal static class DriverDiscovery
         var libraries = libs.LocateIn(libDirs.Concat(libDirs.Select(d => d + "/vdpau")), $"*.so.{version}");
         foreach (var nvvm in libs.Locate("libnvidia-nvvm70.so.*")) if (!libraries.Contains(nvvm)) libraries.Add(nvvm);
 
-        var plainDevices = File.Exists(roots.InDevRoot(Simulation.SimulatedHostWriter.MarkerFile)) ||
-                           File.Exists(roots.InDriverRoot(Simulation.SimulatedHostWriter.MarkerFile));
+        var plainDevices = DeviceNodeLocator.AcceptsPlainFiles(roots);
         var devices = new DeviceNodeLocator(roots, plainDevices);
         var gpus = nvml?.Gpus ?? ProcDriver.Gpus(roots);
         if (gpus.Count == 0) Warn("no GPUs found (neither NVML nor /proc/driver/nvidia/gpus listed any)");

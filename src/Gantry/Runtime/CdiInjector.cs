@@ -20,38 +20,72 @@ internal sealed class CdiInjector
     readonly RuntimeLog _log;
     readonly EditsApplier _applier;
     readonly string _hookPath;
+    readonly HostRoots _roots;
     readonly Lazy<DriverInventory> _inventory;
 
     public CdiInjector(ToolkitConfig config, RuntimeLog log, EditsApplier applier, string hookPath, Func<HostRoots, Cli.Log, DriverInventory>? discover = null)
     {
         (_config, _log, _applier, _hookPath) = (config, log, applier, hookPath);
         var root = string.IsNullOrEmpty(config.NvidiaContainerCli.Root) ? "/" : config.NvidiaContainerCli.Root;
+        _roots = new HostRoots(root);
         discover ??= (roots, l) => DriverDiscovery.Discover(roots, new DiscoveryOptions(), l);
-        _inventory = new Lazy<DriverInventory>(() => discover(new HostRoots(root), log.AsCliLog()));
+        _inventory = new Lazy<DriverInventory>(() => discover(_roots, log.AsCliLog()));
     }
 
-    public void Inject(OciSpec spec, IReadOnlyList<string> names)
+    /// <param name="capabilities">NVIDIA_DRIVER_CAPABILITIES resolved; asked for only when devices are generated just in time.</param>
+    public void Inject(OciSpec spec, IReadOnlyList<string> names, Func<DriverCapability> capabilities)
     {
-        var jit = names.Where(n => n.StartsWith(JitKind + "=", StringComparison.Ordinal)).ToList();
+        var jit = names.Where(n => n.StartsWith(JitVendor + "/", StringComparison.Ordinal)).ToList();
         if (jit.Count > 0 && jit.Count != names.Count)
             throw new Cli.GantryException($"requesting a CDI device with vendor '{JitVendor}' is not supported when requesting other CDI devices ({string.Join(", ", names)})");
-        if (jit.Count > 0) InjectJit(spec, jit.Select(n => n[(JitKind.Length + 1)..]).ToList());
-        else InjectFromRegistry(spec, names);
+        if (jit.Count == 0) { InjectFromRegistry(spec, names); return; }
+        var gpus = IdsOfKind(jit, JitKind);
+        if (gpus.Count > 0) InjectJit(spec, gpus, capabilities());
+        InjectGated(spec, jit.Where(n => !n.StartsWith(JitKind + "=", StringComparison.Ordinal)).ToList());
     }
 
-    void InjectJit(OciSpec spec, IReadOnlyList<string> ids)
+    /// <summary>The just-in-time name of a gated family ("gds", …) or of an IMEX channel.</summary>
+    public static string GatedName(string mode) => $"{JitVendor}/{mode}=all";
+    public static string ImexName(string channel) => $"{JitVendor}/{ImexClass}={channel}";
+    const string ImexClass = "imex-channel";
+
+    static List<string> IdsOfKind(IEnumerable<string> names, string kind) =>
+        names.Where(n => n.StartsWith(kind + "=", StringComparison.Ordinal)).Select(n => n[(kind.Length + 1)..]).ToList();
+
+    // Gated families and IMEX channels need only the device root, never the driver's discovery.
+    void InjectGated(OciSpec spec, IReadOnlyList<string> names)
     {
-        var inv = _inventory.Value;
-        var hooks = new HookFactory(_hookPath, _config.NvidiaContainerRuntime.JitCdiDisableHooks ?? [], []);
-        var generated = SpecGenerator.Generate(inv, hooks, new GenerateOptions
+        if (names.Count == 0) return;
+        var nodes = DeviceNodeLocator.ForHost(_roots);
+        var imex = IdsOfKind(names, $"{JitVendor}/{ImexClass}");
+        if (imex.Count > 0) _applier.Apply(spec, GatedDevices.Imex(imex, nodes));
+        foreach (var name in names.Where(n => !n.StartsWith($"{JitVendor}/{ImexClass}=", StringComparison.Ordinal)))
+        {
+            var kind = QualifiedName.TryParse(name, out var q, out _) ? q.Class : name;
+            _applier.Apply(spec, GatedDevices.For(kind, nodes));
+        }
+        _log.Info($"Injected just-in-time devices {string.Join(", ", names)}");
+    }
+
+    // The capabilities pick the driver files (CapabilityFilter), whether GPUs bring their DRM nodes, and drop the
+    // hooks that only serve files left out: CUDA compat without compute, the application profile without graphics.
+    void InjectJit(OciSpec spec, IReadOnlyList<string> ids, DriverCapability caps)
+    {
+        var inv = CapabilityFilter.Select(_inventory.Value, caps);
+        var disabled = new List<string>(_config.NvidiaContainerRuntime.JitCdiDisableHooks ?? []);
+        if (!CapabilityFilter.WantsCompute(caps)) disabled.Add("enable-cuda-compat");
+        if (!CapabilityFilter.WantsGraphics(caps)) disabled.Add("update-application-profile");
+        var generated = SpecGenerator.Generate(inv, new HookFactory(_hookPath, disabled, []), new GenerateOptions
         {
             Vendor = JitVendor, Class = "gpu", NamingStrategies = ["uuid"], DeviceIds = ids, NoAllDevice = true,
             AdditionalGids = !(_config.Features.NoAdditionalGidsForDeviceNodes ?? false)
                 && !(_config.NvidiaContainerRuntime.JitCdiFeatureFlags?.Contains("no-additional-gids-for-device-nodes") ?? false),
+            DrmNodes = CapabilityFilter.WantsGraphics(caps),
         });
         if (generated.ContainerEdits is { } common) _applier.Apply(spec, common);
         foreach (var d in generated.Devices) _applier.Apply(spec, d.ContainerEdits);
-        _log.Info($"Injected {generated.Devices.Count} just-in-time CDI device(s) for [{string.Join(" ", ids)}] from driver {inv.Version}");
+        _log.Info($"Injected {generated.Devices.Count} just-in-time CDI device(s) for [{string.Join(" ", ids)}] " +
+                  $"with capabilities {Requests.DriverCapabilityRequest.Join(caps)} from driver {inv.Version}");
     }
 
     void InjectFromRegistry(OciSpec spec, IReadOnlyList<string> names)
