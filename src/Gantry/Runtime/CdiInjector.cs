@@ -2,6 +2,7 @@ using Gantry.Cdi;
 using Gantry.Cdi.Generate;
 using Gantry.Config;
 using Gantry.Discovery;
+using Gantry.Discovery.Tegra;
 using Gantry.Host;
 using Gantry.Oci;
 using Gantry.Requests;
@@ -105,6 +106,41 @@ internal sealed class CdiInjector
             _applier.Apply(spec, device.Device.ContainerEdits);
         }
         _log.Info($"Injected CDI devices {string.Join(", ", names)}");
+    }
+
+    /// <summary>Tegra files under the driver root and no NVML there: auto mode means csv.</summary>
+    public bool IsTegraWithoutNvml() => TegraPlatform.IsTegraWithoutNvml(_roots, _log.AsCliLog());
+
+    NvmlSnapshot? TegraNvml() => TegraPlatform.Nvml(_roots, _log.AsCliLog());
+
+    /// <summary>csv mode: the spec the CSV mount specs in modes.csv.mount-spec-path describe, for ids 0/all/none.</summary>
+    public void InjectCsv(OciSpec spec, IReadOnlyList<string> ids, bool allCsvFiles)
+    {
+        var dir = _config.NvidiaContainerRuntime.CsvMountSpecPath;
+        var files = CsvMountSpecs.Files(dir, allCsvFiles);
+        if (files.Count == 0)
+            throw new Cli.GantryException($"csv mode: no CSV mount specs ({string.Join(", ", CsvMountSpecs.DefaultFiles)}) in {dir}; " +
+                                          "set nvidia-container-runtime.modes.csv.mount-spec-path or use another mode");
+        var entries = CsvMountSpecs.Load(files, _log.AsCliLog());
+        var nvml = TegraNvml();
+        var generated = CsvSpecGenerator.Generate(_roots, entries, new HookFactory(_hookPath, _config.NvidiaContainerRuntime.JitCdiDisableHooks ?? [], []),
+            new CsvGenerateOptions
+            {
+                Vendor = JitVendor, Class = "gpu", DeviceIds = ids, NoAllDevice = true, HostCudaVersion = nvml?.CudaVersionText,
+                CompatContainerRoot = TegraPlatform.CompatContainerRoot(_config.NvidiaContainerRuntime.CsvCompatContainerRoot, nvml),
+            });
+        if (generated.ContainerEdits is { } common) _applier.Apply(spec, common);
+        foreach (var d in generated.Devices) _applier.Apply(spec, d.ContainerEdits);
+        _log.Info($"Injected the CSV mount specs of {string.Join(", ", files)} for [{string.Join(" ", ids)}]");
+    }
+
+    /// <summary>csv mode's requirements: cuda from NVML when there is one, arch of GPU 0; unknown facts pass.</summary>
+    public void CheckCsvRequirements(IReadOnlyList<string> requirements)
+    {
+        var nvml = TegraNvml();
+        var gpu0 = nvml?.Gpus.FirstOrDefault();
+        try { RequirementCheck.Check(requirements, new HostFacts(nvml?.CudaVersionText, null), gpu0 is null ? [] : [Facts(gpu0)]); }
+        catch (RequirementException e) { throw new Cli.GantryException(e.Message); }
     }
 
     /// <summary>Checks requirements against the host's driver and the GPUs behind the requested names.</summary>

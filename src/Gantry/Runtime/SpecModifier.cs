@@ -27,7 +27,7 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
             IgnoreImexChannelRequests = config.Features.IgnoreImexChannelRequests ?? false,
         };
         var withAnnotations = options with { AnnotationPrefixes = rt.CdiAnnotationPrefixes };
-        var mode = configured ?? ModeResolver.Auto(RequestResolver.Resolve(facts, withAnnotations).Devices);
+        var mode = configured ?? ModeResolver.Auto(RequestResolver.Resolve(facts, withAnnotations).Devices, injector.IsTegraWithoutNvml);
         // Annotations are honoured only in cdi mode.
         var request = RequestResolver.Resolve(facts, mode == RuntimeMode.Cdi ? withAnnotations : options);
         foreach (var w in request.Warnings) log.Warning(w);
@@ -40,6 +40,7 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         }
         RemoveNvidiaHooks(spec);
         if (!request.Devices.IsRequested) return mode;
+        if (mode == RuntimeMode.Csv) { ModifyCsv(spec, facts, request); return mode; }
         var kind = mode == RuntimeMode.Cdi ? rt.CdiDefaultKind : CdiInjector.JitKind;
         var names = request.Devices.AsIds()
             .Select(id => Cdi.QualifiedName.IsQualified(id) ? id : Cdi.QualifiedName.Of(kind, id))
@@ -51,6 +52,18 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
             log.Info("Gated devices (NVIDIA_GDS, …) and IMEX channels are injected in jit-cdi mode only; ignoring them in cdi mode");
         injector.Inject(spec, names, () => Capabilities(facts));
         return mode;
+    }
+
+    // Tegra: the CSV mount specs give the files and device 0; requirements are checked against what NVML (if any)
+    // says; the gated families come as in jit-cdi. NVIDIA_REQUIRE_JETPACK=csv-mounts=all reads every *.csv file.
+    void ModifyCsv(OciSpec spec, ContainerFacts facts, ContainerRequest request)
+    {
+        var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
+        if (requirements.Count > 0) injector.CheckCsvRequirements(requirements);
+        var allFiles = (facts.Get("NVIDIA_REQUIRE_JETPACK") ?? "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries).Contains("csv-mounts=all");
+        injector.InjectCsv(spec, request.Devices.AsIds(), allFiles);
+        var gated = GatedModes(facts).Select(CdiInjector.GatedName).ToList();
+        if (gated.Count > 0) injector.Inject(spec, gated, () => Capabilities(facts));
     }
 
     // jit-cdi also injects the gated families switched on by their variable (the literal value "enabled") and
