@@ -19,7 +19,9 @@ internal static class RuntimeCommand
         if (parsed.Version)
             Console.Out.Write($"NVIDIA Container Runtime version {Cli.VersionInfo.Version}\ncommit: gantry\nspec: {OciSpecVersion}\n");
 
-        var config = ToolkitConfigFile.Load();
+        var configPath = ToolkitConfigFile.DefaultPath();
+        var configLine = FastPathCache.ConfigLine(configPath);
+        var config = ToolkitConfigFile.Load(configPath);
         var rt = config.NvidiaContainerRuntime;
         var level = RuntimeLog.ParseLevel(rt.LogLevel, out var levelValid);
         // Like the original, --version creates no log files.
@@ -28,8 +30,12 @@ internal static class RuntimeCommand
         try
         {
             if (!levelValid) log.Warning($"invalid log-level \"{rt.LogLevel}\" in config.toml; using info");
-            var runtime = BinaryLookup.ResolveRuntime(rt.Runtimes, Environment.GetEnvironmentVariable("PATH"));
+            var pathEnv = Environment.GetEnvironmentVariable("PATH");
+            var runtime = BinaryLookup.ResolveRuntime(rt.Runtimes, pathEnv);
             log.Debug($"Using low-level runtime {runtime}");
+            // Commands other than create log nothing below debug: the native fast path may replay this resolution.
+            if (levelValid && log.Level < Cli.LogLevel.Debug && !parsed.Version)
+                FastPathCache.Record(configPath, configLine, pathEnv ?? "", BinaryLookup.RuntimeSearchDirectories(rt.Runtimes, pathEnv), runtime, log);
             if (parsed.IsCreate) ModifyBundle(name, parsed, config, log, os);
             if (parsed.Version) { Console.Out.Write("\n"); Console.Out.Flush(); }
             log.Dispose();
