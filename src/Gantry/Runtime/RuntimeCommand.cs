@@ -59,7 +59,9 @@ internal static class RuntimeCommand
         var ctk = BinaryLookup.ResolveHelper(config.NvidiaCtk.Path, "nvidia-ctk");
         var hook = BinaryLookup.ResolveHelper(config.NvidiaContainerRuntimeHook.Path, "nvidia-container-runtime-hook");
         var modifier = new SpecModifier(config, log, new CdiInjector(config, log, applier, ctk), hook);
-        modifier.Modify(spec, configured);
+        var mode = modifier.Modify(spec, configured);
+        if (mode != RuntimeMode.Legacy && Environment.ProcessPath is { } self && HookMerger.Merge(spec, self) is > 0 and var saved)
+            log.Debug($"Merged createContainer hooks: {saved} fewer process starts");
         // Everything above works on the tree in memory; only a complete spec reaches the disk.
         try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
