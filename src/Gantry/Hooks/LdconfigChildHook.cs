@@ -3,19 +3,12 @@ using Gantry.Host;
 
 namespace Gantry.Hooks;
 
-// The hidden verb the update-ldcache hook re-executes itself as. It must run on the process's main thread (it
-// does: Main calls it synchronously), because namespaces, root and capabilities are per thread until execve.
-//   1. new mount, UTS, IPC and network namespaces; every mount private so nothing propagates to the host
-//   2. the root bind-mounted onto itself (pivot_root needs a mount point)
-//   3. a tmpfs at /run/nvidia-ctk-hook/<scratch> inside the root, the host ldconfig bound read-only onto a file in it
-//   4. pivot_root into the root (chroot where the host root cannot be pivoted away, e.g. initramfs)
-//   5. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs
-//   6. execveat of the bound ldconfig by fd (no path lookup left for a racing image to redirect)
+// The hidden verb the update-ldcache hook re-executes itself as when it cannot confine a thread of its own
+// (LdconfigThreadRunner). It runs on the process's main thread (Main calls it synchronously): LdconfigJail's
+// steps, then execveat of the bound ldconfig by fd (no path lookup left for a racing image to redirect).
 internal sealed class LdconfigChildHook : ICdiHook
 {
     public const string VerbName = "__update-ldcache-child";
-    const int CapDacOverride = 1;
-
     public string Name => VerbName;
     public string Summary => "internal: run the host ldconfig confined to a container root";
     public bool Hidden => true;
@@ -52,48 +45,12 @@ internal sealed class LdconfigChildHook : ICdiHook
 
     static void Execute(ISyscalls sys, string rootPath, string ldconfig, string scratch, int lastCap, Log log)
     {
-        SyscallResult.Check(sys.Unshare(CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc | CloneFlags.NewNet), "unshare", "mount/uts/ipc/net namespaces");
-        SyscallResult.Check(sys.Mount(null, "/", null, Ms.Rec | Ms.Private, null), "make private", "/");
-        SyscallResult.Check(sys.Mount(rootPath, rootPath, null, Ms.Bind | Ms.Rec, null), "bind mount", rootPath);
-
-        using var host = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(At.FdCwd, ldconfig, O.Path), "open", ldconfig));
-        SyscallResult.Check(sys.Statx(host.Value, "", At.EmptyPath, out var hostStat), "stat", ldconfig);
-        using var root = ContainerRoot.Open(sys, rootPath);
-        using var parent = root.MkdirAll(UpdateLdcacheHook.ScratchParent, 0b111_101_101);
-        var scratchPath = UpdateLdcacheHook.ScratchParent + "/" + scratch;
-        using var tmpfs = ConfinedMounts.MountScratchTmpfs(root, UpdateLdcacheHook.ScratchParent, parent, scratch, (long)hostStat.Size);
-        root.CreateExclusive(tmpfs, "ldconfig", 0b101_000_000, scratchPath + "/ldconfig").Dispose();
-        var exePath = scratchPath + "/ldconfig";
-        using (var target = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(tmpfs.Value, "ldconfig", O.Path | O.NoFollow), "open", exePath)))
-            ConfinedMounts.BindReadOnly(root, host, target, exePath, Ms.NoSuid | Ms.NoDev | Ms.NoSymFollow);
-        SyscallResult.Check(sys.Mount(null, tmpfs.ProcPath, null, Ms.Remount | Ms.Bind | Ms.RdOnly | Ms.NoSuid | Ms.NoDev, null), "remount read-only", scratchPath);
-        using var exe = root.Open(exePath, O.Path | O.NoFollow);
-        if (!root.Stat(exe, exePath).SameFileAs(hostStat)) throw new IOException($"{exePath} is not the host ldconfig just bound there");
-
-        string[] argv = [Path.GetFileName(ldconfig), "-f", "/etc/ld.so.conf", "-C", "/etc/ld.so.cache"];
-        log.Debug($"executing {ldconfig} as {exePath} in {rootPath} (pid {Environment.ProcessId} in its PID namespace)");
+        SyscallResult.Check(sys.Unshare(LdconfigJail.Namespaces), "unshare", "mount/uts/ipc/net namespaces");
+        using var jail = LdconfigJail.Prepare(sys, rootPath, ldconfig, scratch);
+        log.Debug($"executing {ldconfig} as {jail.ExePath} in {rootPath} (pid {Environment.ProcessId} in its PID namespace)");
         Console.Error.Flush();
-        EnterRoot(sys, root);
-        SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCap), "drop capabilities", "ldconfig");
-        var r = sys.ExecveAt(exe.Value, "", argv, [LdconfigChildLauncher.FixedPath], At.EmptyPath);
+        LdconfigJail.Enter(sys, jail.Root, lastCap);
+        var r = sys.ExecveAt(jail.Exe.Value, "", LdconfigJail.Arguments(ldconfig), [LdconfigChildLauncher.FixedPath], At.EmptyPath);
         throw new SyscallException("execveat", ldconfig, -r);
-    }
-
-    static void EnterRoot(ISyscalls sys, ContainerRoot root)
-    {
-        SyscallResult.Check(sys.FChdir(root.Fd.Value), "chdir", root.HostPath);
-        var r = sys.PivotRoot(".", ".");
-        if (r == 0)
-        {
-            // The old root now sits on top of the new one; detach it so no host path stays reachable.
-            SyscallResult.Check(sys.Umount(".", Ms.MntDetach), "detach old root", "/");
-        }
-        else if (r == -Errno.EINVAL)
-        {
-            // pivot_root is impossible when the host root is rootfs (initramfs); chroot confines paths as well.
-            SyscallResult.Check(sys.Chroot("."), "chroot", root.HostPath);
-        }
-        else SyscallResult.Check(r, "pivot_root", root.HostPath);
-        SyscallResult.Check(sys.Chdir("/"), "chdir", "/");
     }
 }
