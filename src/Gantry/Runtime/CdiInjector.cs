@@ -22,15 +22,27 @@ internal sealed class CdiInjector
     readonly EditsApplier _applier;
     readonly string _hookPath;
     readonly HostRoots _roots;
-    readonly Lazy<DriverInventory> _inventory;
+    readonly Func<HostRoots, DiscoveryOptions, Cli.Log, DriverInventory> _discover;
+    (DriverInventory Inventory, bool Graphics)? _inventory;
 
-    public CdiInjector(ToolkitConfig config, RuntimeLog log, EditsApplier applier, string hookPath, Func<HostRoots, Cli.Log, DriverInventory>? discover = null)
+    public CdiInjector(ToolkitConfig config, RuntimeLog log, EditsApplier applier, string hookPath,
+        Func<HostRoots, DiscoveryOptions, Cli.Log, DriverInventory>? discover = null)
     {
         (_config, _log, _applier, _hookPath) = (config, log, applier, hookPath);
         var root = string.IsNullOrEmpty(config.NvidiaContainerCli.Root) ? "/" : config.NvidiaContainerCli.Root;
         _roots = new HostRoots(root);
-        discover ??= (roots, l) => DriverDiscovery.Discover(roots, new DiscoveryOptions(), l);
-        _inventory = new Lazy<DriverInventory>(() => discover(_roots, log.AsCliLog()));
+        _discover = discover ?? DriverDiscovery.Discover;
+    }
+
+    // Discovery runs once per container, and looks for the graphics files only when the request needs them.
+    DriverInventory Inventory(bool graphics)
+    {
+        if (_inventory is { } known && (known.Graphics || !graphics)) return known.Inventory;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var inv = _discover(_roots, new DiscoveryOptions { Graphics = graphics }, _log.AsCliLog());
+        _log.Debug($"Discovered driver {inv.Version} under {_roots.DriverRoot} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
+        _inventory = (inv, graphics);
+        return inv;
     }
 
     /// <param name="capabilities">NVIDIA_DRIVER_CAPABILITIES resolved; asked for only when devices are generated just in time.</param>
@@ -72,7 +84,8 @@ internal sealed class CdiInjector
     // hooks that only serve files left out: CUDA compat without compute, the application profile without graphics.
     void InjectJit(OciSpec spec, IReadOnlyList<string> ids, DriverCapability caps)
     {
-        var inv = CapabilityFilter.Select(_inventory.Value, caps);
+        var inv = CapabilityFilter.Select(Inventory(CapabilityFilter.WantsGraphics(caps)), caps);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var disabled = new List<string>(_config.NvidiaContainerRuntime.JitCdiDisableHooks ?? []);
         if (!CapabilityFilter.WantsCompute(caps)) disabled.Add("enable-cuda-compat");
         if (!CapabilityFilter.WantsGraphics(caps)) disabled.Add("update-application-profile");
@@ -83,10 +96,13 @@ internal sealed class CdiInjector
                 && !(_config.NvidiaContainerRuntime.JitCdiFeatureFlags?.Contains("no-additional-gids-for-device-nodes") ?? false),
             DrmNodes = CapabilityFilter.WantsGraphics(caps),
         });
+        var generatedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         if (generated.ContainerEdits is { } common) _applier.Apply(spec, common);
         foreach (var d in generated.Devices) _applier.Apply(spec, d.ContainerEdits);
         _log.Info($"Injected {generated.Devices.Count} just-in-time CDI device(s) for [{string.Join(" ", ids)}] " +
                   $"with capabilities {Requests.DriverCapabilityRequest.Join(caps)} from driver {inv.Version}");
+        _log.Debug($"Generated the edits in {System.Diagnostics.Stopwatch.GetElapsedTime(started, generatedAt).TotalMilliseconds:F1} ms, " +
+                   $"applied them in {System.Diagnostics.Stopwatch.GetElapsedTime(generatedAt).TotalMilliseconds:F1} ms");
     }
 
     void InjectFromRegistry(OciSpec spec, IReadOnlyList<string> names)
@@ -146,7 +162,7 @@ internal sealed class CdiInjector
     /// <summary>Checks requirements against the host's driver and the GPUs behind the requested names.</summary>
     public void CheckRequirements(IReadOnlyList<string> requirements, IReadOnlyList<string> names)
     {
-        var inv = _inventory.Value;
+        var inv = Inventory(graphics: false);
         var host = new HostFacts(inv.CudaVersion, inv.Version);
         var devices = new List<DeviceFacts>();
         foreach (var name in names)

@@ -53,6 +53,7 @@ internal static class RuntimeCommand
     {
         var forced = name.EndsWith(".cdi", StringComparison.Ordinal) ? "cdi" : name.EndsWith(".legacy", StringComparison.Ordinal) ? "legacy" : null;
         var configured = ModeResolver.Configured(config.NvidiaContainerRuntime.Mode, forced);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var specPath = parsed.SpecPath;
         var spec = OciSpec.Load(specPath, config.Features.AllowUnknownOciSpecFields ?? false);
         var applier = new EditsApplier(os);
@@ -68,7 +69,7 @@ internal static class RuntimeCommand
         {
             throw new Cli.GantryException($"cannot write the modified OCI spec {specPath}: {e.Message}", e);
         }
-        log.Debug($"Wrote the modified OCI spec {specPath}");
+        log.Debug($"Wrote the modified OCI spec {specPath} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms since the shim started reading it)");
     }
 
     static UnixFileMode SpecMode(string path)

@@ -88,7 +88,7 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         var prestart = spec.Array(spec.Object("hooks"), "prestart");
         if (prestart.OfType<JsonObject>().Any(IsNvidiaHook)) { log.Info("The NVIDIA prestart hook is already in the spec"); return; }
         var hook = new OciHook(legacyHookPath, [Path.GetFileName(legacyHookPath), "prestart"], null, null);
-        prestart.Add(System.Text.Json.JsonSerializer.SerializeToNode(hook, OciJsonContext.Default.OciHook));
+        prestart.Add((JsonNode)hook.ToNode());
     }
 
     static void RemoveNvidiaHooks(OciSpec spec)

@@ -50,7 +50,7 @@ public sealed class TegraHost : IDisposable
         config.NvidiaContainerRuntime.CdiSpecDirs = [Dir["no-cdi"]];
         var log = new RuntimeLog(Gantry.Cli.LogLevel.Error, null, null, false);
         var injector = new CdiInjector(config, log, new EditsApplier(new PlainDevices()), "/usr/bin/nvidia-ctk",
-            (_, _) => throw new InvalidOperationException("csv mode must not run the NVML discovery"));
+            (_, _, _) => throw new InvalidOperationException("csv mode must not run the NVML discovery"));
         var json = "{\"process\":{\"env\":[" + string.Join(",", env.Select(e => JsonValue.Create(e).ToJsonString())) + "]}}";
         var spec = OciSpec.Parse(Encoding.UTF8.GetBytes(json), "config.json", false);
         var used = new SpecModifier(config, log, injector, "/usr/bin/nvidia-container-runtime-hook").Modify(spec, mode);

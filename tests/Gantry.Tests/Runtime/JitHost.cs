@@ -18,12 +18,9 @@ public sealed class JitHost : IDisposable
 {
     internal TempDir Dir { get; } = new();
     internal string Root => Dir["host"];
-    readonly DriverInventory _inventory;
-
     public JitHost()
     {
         SimulatedHostWriter.Write(Root, new SimulationOptions { GpuCount = 2, WithNvml = false, RealDeviceNodes = false, ImexChannels = 2 }, Gantry.Cli.Log.Stderr(Gantry.Cli.LogLevel.Error));
-        _inventory = DriverDiscovery.Discover(new HostRoots(Root), new DiscoveryOptions { UseNvml = false }, Gantry.Cli.Log.Stderr(Gantry.Cli.LogLevel.Error));
     }
 
     /// <summary>Writes a plain file as a device node of the simulated host (the marker file makes them count).</summary>
@@ -37,7 +34,7 @@ public sealed class JitHost : IDisposable
         config.NvidiaContainerCli.Root = Root;
         config.NvidiaContainerRuntime.CdiSpecDirs = [Dir["no-cdi"]];
         var log = new RuntimeLog(Gantry.Cli.LogLevel.Error, null, null, false);
-        var injector = new CdiInjector(config, log, new EditsApplier(new AnyFileIsADevice()), "/usr/bin/nvidia-ctk", (_, _) => _inventory);
+        var injector = new CdiInjector(config, log, new EditsApplier(new AnyFileIsADevice()), "/usr/bin/nvidia-ctk", (roots, options, l) => DriverDiscovery.Discover(roots, options with { UseNvml = false }, l));
         var envJson = string.Join(",", env.Select(e => JsonValue.Create(e).ToJsonString()));
         var json = "{\"process\":{\"env\":[" + envJson + "]},\"root\":{\"path\":\"rootfs\"}}";
         var spec = OciSpec.Parse(Encoding.UTF8.GetBytes(json), "config.json", false);
