@@ -40,8 +40,7 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
         var psi = new ProcessStartInfo(context.SelfExe)
         {
             UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardError = true,
+
             WorkingDirectory = "/",
         };
         foreach (var a in ChildArguments(rootHostPath, ldconfigHostPath, scratchName, context.Log.Level >= LogLevel.Debug)) psi.ArgumentList.Add(a);
@@ -52,16 +51,14 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
     }
 
     /// <summary>Waits for the ldconfig process (or the child that becomes it); its output goes to the debug log.</summary>
-    /// <remarks>Only stderr is a pipe (stdout is the hook's own; ldconfig -f/-C prints nothing there), so one
-    /// synchronous read suffices: no thread pool is started for a process that lives a few milliseconds.</remarks>
+    /// <remarks>ldconfig's stdio is the hook's own (its messages land where the hook's do, which the engine
+    /// shows when the hook fails): a redirected pipe would start .NET's socket engine threads for a process that
+    /// lives a few milliseconds.</remarks>
     internal static void Wait(Process process, HookContext context, string rootHostPath, string ldconfigHostPath)
     {
-        process.StandardInput.Close();
-        var output = process.StandardError.ReadToEnd().Trim();
         process.WaitForExit();
-        if (output.Length > 0) context.Log.Debug($"ldconfig child output: {output}");
         if (process.ExitCode != 0)
-            throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath} (exit code {process.ExitCode}): {Tail(output)}");
+            throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath} (exit code {process.ExitCode}; its messages are above)");
     }
 
     Process StartInNewPidNamespace(ProcessStartInfo psi)
@@ -88,5 +85,4 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
         return process ?? throw new GantryException($"failed to start the ldconfig helper {psi.FileName}");
     }
 
-    static string Tail(string s) => s.Length <= 2000 ? s : "…" + s[^2000..];
 }
