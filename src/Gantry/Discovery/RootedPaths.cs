@@ -10,10 +10,11 @@ internal static class RootedPaths
         var current = hostPath;
         for (var hops = 0; hops < 40; hops++)
         {
-            FileSystemInfo info = new FileInfo(current);
-            if (!info.Exists && Directory.Exists(current)) info = new DirectoryInfo(current);
-            var target = info.LinkTarget;
-            if (target is null) return info.Exists ? current : null;
+            // One lstat per hop, and readlink only for links: discovery resolves every library this way.
+            if (!Host.FileStatus.TryLstat(current, out var st)) return null;
+            if (!st.IsSymlink) return current;
+            var target = new FileInfo(current).LinkTarget;
+            if (target is null) return null;
             chain?.Add(current);
             var next = target.StartsWith('/') ? Host.HostRoots.Join(root, target) : Path.Combine(Path.GetDirectoryName(current)!, target);
             current = Path.GetFullPath(next);

@@ -4,7 +4,9 @@ namespace Gantry.Host;
 // A failure leaves the old file (or no file) in place, never half a file.
 internal static class AtomicFile
 {
-    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = (UnixFileMode)0b110_100_100)
+    /// <param name="durable">false skips the fsync: for files that need to be whole, not to survive a crash
+    /// (an OCI bundle's config.json lives on tmpfs or for one container start).</param>
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = (UnixFileMode)0b110_100_100, bool durable = true)
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
@@ -16,7 +18,7 @@ internal static class AtomicFile
                    { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode }))
             {
                 fs.Write(content);
-                fs.Flush(flushToDisk: true);
+                fs.Flush(flushToDisk: durable);
             }
             File.SetUnixFileMode(tmp, mode);
             File.Move(tmp, full, overwrite: true);

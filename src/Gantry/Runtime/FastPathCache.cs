@@ -64,7 +64,7 @@ internal static class FastPathCache
             var file = Path.Combine(dir, Key(configPath, pathEnv));
             if (File.Exists(file) && File.ReadAllText(file) == content) return;
             if (!Directory.Exists(dir)) Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            AtomicFile.Write(file, Encoding.UTF8.GetBytes(content), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            AtomicFile.Write(file, Encoding.UTF8.GetBytes(content), UnixFileMode.UserRead | UnixFileMode.UserWrite, durable: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

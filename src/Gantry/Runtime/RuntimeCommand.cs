@@ -64,7 +64,7 @@ internal static class RuntimeCommand
         if (mode != RuntimeMode.Legacy && Environment.ProcessPath is { } self && HookMerger.Merge(spec, self) is > 0 and var saved)
             log.Debug($"Merged createContainer hooks: {saved} fewer process starts");
         // Everything above works on the tree in memory; only a complete spec reaches the disk.
-        try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath)); }
+        try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath), durable: false); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new Cli.GantryException($"cannot write the modified OCI spec {specPath}: {e.Message}", e);

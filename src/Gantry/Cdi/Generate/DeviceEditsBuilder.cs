@@ -7,7 +7,8 @@ namespace Gantry.Cdi.Generate;
 internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks, bool additionalGids, bool drm = true)
 {
     readonly DeviceNodeLocator _nodes = new(inv.Roots, inv.AcceptsPlainDeviceFiles);
-    readonly Dictionary<string, int> _migMinors = ProcDriver.MigMinors(inv.Roots);
+    // Read only when a MIG device is built: the file lists every possible cap of every GPU.
+    readonly Lazy<Dictionary<string, int>> _migMinors = new(() => ProcDriver.MigMinors(inv.Roots));
 
     public ContainerEdits ForGpu(GpuInfo gpu)
     {
@@ -26,7 +27,7 @@ internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks,
         AddNode(edits, $"/dev/nvidia{parent.Minor}");
         foreach (var cap in new[] { $"gpu{parent.Minor}/gi{mig.GpuInstanceId}/access", $"gpu{parent.Minor}/gi{mig.GpuInstanceId}/ci{mig.ComputeInstanceId}/access" })
         {
-            if (!_migMinors.TryGetValue(cap, out var minor))
+            if (!_migMinors.Value.TryGetValue(cap, out var minor))
                 throw new Cli.GantryException($"MIG device {mig.Uuid}: {cap} is not listed in {inv.Roots.InProc("driver/nvidia-caps/mig-minors")}");
             AddNode(edits, $"/dev/nvidia-caps/nvidia-cap{minor}");
         }
