@@ -57,15 +57,18 @@ life() { # name, runtime, config, bundle
 shim=$repo/out/nvidia-container-runtime
 have_docker=
 if command -v dockerd >/dev/null && command -v containerd >/dev/null; then
-  printf '#!/bin/sh\nexport NVIDIA_CTK_CONFIG_FILE_PATH=%s\nexec %s "$@"\n' "$work/auto.toml" "$shim" >"$work/nvidia-container-runtime"
-  chmod +x "$work/nvidia-container-runtime"
-  ./out/nvidia-ctk --quiet runtime configure --runtime=docker --config="$work/daemon.json" --nvidia-runtime-path="$work/nvidia-container-runtime"
-  containerd --root "$work/cr" --state "$work/cs" --address "$work/c.sock" >"$work/containerd.log" 2>&1 & ctrd_pid=$!
+  # The runtime is started by containerd's shim with containerd's environment: the config path goes there
+  # (no wrapper script to pay for in every runtime call; a real host uses /etc/nvidia-container-runtime).
+  ./out/nvidia-ctk --quiet runtime configure --runtime=docker --config="$work/daemon.json" --nvidia-runtime-path="$shim"
+  NVIDIA_CTK_CONFIG_FILE_PATH=$work/auto.toml containerd --root "$work/cr" --state "$work/cs" --address "$work/c.sock" >"$work/containerd.log" 2>&1 & ctrd_pid=$!
   for _ in $(seq 100); do [ -S "$work/c.sock" ] && break; sleep 0.1; done
   dockerd --data-root "$work/d" --exec-root "$work/e" --pidfile "$work/dockerd.pid" -H "unix://$work/d.sock" --iptables=false \
     --ip6tables=false --bridge=none --containerd="$work/c.sock" --config-file "$work/daemon.json" >"$work/dockerd.log" 2>&1 &
   for _ in $(seq 300); do [ -S "$work/d.sock" ] && break; sleep 0.1; done
   tar -C "$work/rootfs" -ch . | docker -H "unix://$work/d.sock" import - gantry-bench/busybox >/dev/null && have_docker=1
+fi
+if [ -n "$have_docker" ] && ! docker -H "unix://$work/d.sock" run --rm --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=0 gantry-bench/busybox ls /dev/nvidia0 >/dev/null 2>"$work/err"; then
+  echo "bench: docker run --runtime=nvidia did not get GPU 0 (is the config reaching the runtime?): $(cat "$work/err")" >&2; exit 1
 fi
 drun() { # name, runtime, env
   local t0 t1; t0=$(date +%s%N)
