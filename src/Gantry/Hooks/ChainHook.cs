@@ -50,7 +50,9 @@ internal static class ChainHook
         foreach (var part in Split(args))
         {
             if (part[0] == VerbName) throw new UsageException("a chain cannot contain another chain");
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var r = CdiHookCommand.RunOne(programName, part[0], part.Skip(1).ToList(), replay);
+            context.Log.Debug($"{part[0]} took {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
             if (r != 0) return r;
         }
         return 0;

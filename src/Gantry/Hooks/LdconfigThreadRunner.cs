@@ -16,6 +16,7 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
 {
     public void Run(string rootHostPath, string ldconfigHostPath, string scratchName)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var lastCap = LinuxSyscalls.LastCapability();
         // Threads cannot be created by a thread that unshared its PID namespace: get the runtime's signal
         // thread (used by Process) running first.
@@ -55,8 +56,10 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
         if (error is not null || process is null)
             throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath}: {error?.Message ?? "not started"}", error!);
         context.Log.Debug($"started {ldconfigHostPath} in {rootHostPath} as host pid {process.Id}" +
-                          (newPidNamespace ? " (pid 1 in its PID namespace)" : ""));
+                          (newPidNamespace ? " (pid 1 in its PID namespace)" : "") + $" after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
+        var running = System.Diagnostics.Stopwatch.GetTimestamp();
         LdconfigChildLauncher.Wait(process, context, rootHostPath, ldconfigHostPath);
+        context.Log.Debug($"ldconfig ran for {System.Diagnostics.Stopwatch.GetElapsedTime(running).TotalMilliseconds:F1} ms");
     }
 
     // The whole environment is fixed: nothing the hook inherited (LD_PRELOAD, …) reaches ldconfig.

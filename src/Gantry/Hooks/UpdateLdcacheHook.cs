@@ -28,6 +28,7 @@ internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHo
         if (ldconfig is null) { context.Log.Warning($"ldconfig not found at {requested}; skipping the ld.so.cache update"); return; }
         if (!LdconfigBinary.IsStaticElf(ldconfig, out var why))
             throw new GantryException($"refusing to run {ldconfig} inside the container: {why}; only a statically linked host ldconfig is safe to run against an untrusted root");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var root = context.OpenContainerRoot(flags, refuseHostRoot: true);
         try
         {
@@ -37,6 +38,7 @@ internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHo
         {
             throw new GantryException($"failed to update the ld.so configuration in {root.HostPath}: {e.Message}", e);
         }
+        context.Log.Debug($"configured the ld.so search path in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
         var scratch = "ldconfig-" + RandomName.Uuid();
         try
         {
