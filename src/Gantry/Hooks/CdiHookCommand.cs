@@ -71,6 +71,7 @@ internal static class CdiHookCommand
         w.WriteLine($"NAME:\n   {programName} - Hooks for injecting NVIDIA devices into containers\n");
         w.WriteLine($"USAGE:\n   {programName} [global options] command [command options]\n\nCOMMANDS:");
         foreach (var h in Hooks.Where(h => !h.Hidden)) w.WriteLine($"   {h.Name,-34} {h.Summary}");
+        w.WriteLine($"   {ChainHook.VerbName,-34} Run several hooks in one process: HOOK [ARGS] {ChainHook.Separator} HOOK [ARGS] ...");
         w.WriteLine("\nGLOBAL OPTIONS:\n   --debug, -d   enable debug-level logging [$NVIDIA_CTK_DEBUG, $NVIDIA_CDI_DEBUG]");
         w.WriteLine("   --quiet       suppress all output except for errors; overrides --debug [$NVIDIA_CTK_QUIET, $NVIDIA_CDI_QUIET]");
         return w.ToString();
