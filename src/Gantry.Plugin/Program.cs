@@ -42,6 +42,8 @@ internal static class Program
     static int Serve(PluginOptions o, Log log)
     {
         var roots = new HostRoots(o.DriverRoot, o.DevRoot);
+        if (!Directory.Exists(roots.DriverRoot))
+            throw new GantryException($"driver root {roots.DriverRoot} does not exist; point --driver-root at the directory the driver is installed in");
         log.Info("Loading NVIDIA unified memory");
         UvmModule.Ensure(roots);
 
