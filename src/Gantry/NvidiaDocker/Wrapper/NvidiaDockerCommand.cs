@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Gantry.Cli;
-using Gantry.Discovery;
 using Gantry.Host;
 
 namespace Gantry.NvidiaDocker.Wrapper;
@@ -36,23 +35,27 @@ internal static class NvidiaDockerCommand
 
     static WrapperPlan PlanVolumeMode(string argv0, string[] args, WrapperSettings settings)
     {
-        if (!PluginAddressParser.TryParse(settings.NvHost, settings.DockerHost, out var remote, out var warning, out var error))
-            throw new GantryException(error);
-        if (warning is not null) Log(argv0, warning);
         var line = DockerArgs.Parse(args);
-        var socket = DockerEndpoint.LocalSocket(settings.DockerCommand, line.GlobalOptions, Environment.GetEnvironmentVariable);
-        IDockerQueries docker = socket is not null ? new DockerSocketQueries(socket) : new DockerCliQueries(settings.DockerCommand, line.GlobalOptions);
+        // Everything else is only worked out for run/create: other commands go to docker at once.
+        IDockerQueries Docker() => DockerEndpoint.LocalSocket(settings.DockerCommand, line.GlobalOptions, Environment.GetEnvironmentVariable) is { } socket
+            ? new DockerSocketQueries(socket) : new DockerCliQueries(settings.DockerCommand, line.GlobalOptions);
+        var docker = line.IsRunOrCreate ? Docker() : null!;
         return WrapperPlanner.PlanVolumeMode(args, docker,
             image => DockerLookup.Pull(settings.DockerCommand, line.GlobalOptions, image),
-            () => remote is null ? Local(settings, docker) : new RemoteGpuArguments(path => RemoteGet(remote, path), settings.Gpus));
+            () =>
+            {
+                if (!PluginAddressParser.TryParse(settings.NvHost, settings.DockerHost, out var remote, out var warning, out var error))
+                    throw new GantryException(error);
+                if (warning is not null) Log(argv0, warning);
+                return remote is null ? Local(settings, docker) : new RemoteGpuArguments(path => RemoteGet(remote, path), settings.Gpus);
+            });
     }
 
     static LocalGpuArguments Local(WrapperSettings settings, IDockerQueries docker)
     {
         var roots = new HostRoots(settings.DriverRoot, settings.DevRoot);
         UvmModule.Ensure(roots);
-        var inventory = DriverDiscovery.Discover(roots, new DiscoveryOptions(), Cli.Log.Silent);
-        return new LocalGpuArguments(new InventoryGpuHost(inventory), settings.Gpus, docker.VolumeExists);
+        return new LocalGpuArguments(InventoryGpuHost.FromNvml(roots), settings.Gpus, docker.VolumeExists);
     }
 
     static MiniHttpResponse RemoteGet(PluginAddress plugin, string path)
