@@ -36,10 +36,11 @@ internal static class DockerEndpoint
     static string? CurrentContext(Func<string, string?> env)
     {
         var dir = env("DOCKER_CONFIG") is { Length: > 0 } d ? d : env("HOME") is { Length: > 0 } home ? Path.Combine(home, ".docker") : null;
-        if (dir is null) return null;
+        var file = dir is null ? null : Path.Combine(dir, "config.json");
+        if (file is null || !File.Exists(file)) return null;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "config.json")));
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(file));
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("currentContext", out var c) ? c.GetString() : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }

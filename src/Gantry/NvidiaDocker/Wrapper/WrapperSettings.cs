@@ -56,6 +56,8 @@ internal sealed record WrapperSettings
         public static Dictionary<string, string> Read(string path, bool explicitPath)
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            // Checked first: an exception per container start would cost more than the whole file.
+            if (!explicitPath && !File.Exists(path)) return values;
             string[] lines;
             try { lines = File.ReadAllLines(path); }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !explicitPath) { return values; }
