@@ -18,7 +18,7 @@ internal sealed record PluginOptions
 
     static FlagSet Flags() => new FlagSet()
         .Bool("v", "Show the plugin version information")
-        .String("l", "Server listen address", "localhost:3476")
+        .String("l", "Server listen address", "localhost:3476", aliases: ["listen"])
         .String("d", "Path where to store the volumes", "/var/lib/nvidia-docker/volumes")
         .String("s", "Path to the plugin socket", "/run/docker/plugins")
         .String("driver-root", "Root of the driver installation (a driver container, or `gantry simulate DIR`)", "/", env: ["NV_DRIVER_ROOT"])

@@ -16,7 +16,7 @@ public sealed class NvidiaDockerEngineHost : IDisposable
     // Short: dockerd's socket paths must fit in sun_path.
     readonly string _dir = Path.Combine("/tmp", $"gn-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
     internal Docker? Docker { get; }
-    internal PluginProcess? Plugin { get; }
+    internal PluginProcess? Plugin { get; private set; }
     internal string HostRoot => Path.Combine(_dir, "host");
 
     public NvidiaDockerEngineHost()
@@ -34,6 +34,14 @@ public sealed class NvidiaDockerEngineHost : IDisposable
         Import(tar, Cuda, "LABEL com.nvidia.volumes.needed=nvidia_driver", "LABEL com.nvidia.cuda.version=9.0",
             "ENV PATH=/usr/local/nvidia/bin:/bin:/sbin", "ENV LD_LIBRARY_PATH=/usr/local/nvidia/lib:/usr/local/nvidia/lib64");
         Import(tar, TooNew, "LABEL com.nvidia.volumes.needed=nvidia_driver", "LABEL com.nvidia.cuda.version=99.0");
+    }
+
+    /// <summary>Stops the plugin (SIGTERM) and starts a new one on the same socket and volumes.</summary>
+    internal void RestartPlugin()
+    {
+        Assert.Equal(0, Plugin!.Stop());
+        Plugin.Dispose();
+        Plugin = new PluginProcess(HostRoot, Path.Combine(_dir, "volumes"), Path.Combine(_dir, "plugins"));
     }
 
     void Import(string tar, string name, params string[] changes)
@@ -105,6 +113,25 @@ public sealed class NvidiaDockerTests(NvidiaDockerEngineHost host) : IClassFixtu
         var again = host.NvidiaDocker(null, "run", "--rm", NvidiaDockerEngineHost.Cuda, "readlink", "/usr/local/nvidia/lib64/libcuda.so.1");
         Assert.True(again.ExitCode == 0, again.Combined);
         Assert.Equal("libcuda.so.550.54.15", again.Stdout.Trim());
+    }
+
+    [EngineFact("dockerd")]
+    public void A_plugin_restart_keeps_the_volume_usable_by_running_and_new_containers()
+    {
+        var name = "gantry-nvd-" + Guid.NewGuid().ToString("N")[..8];
+        var started = host.NvidiaDocker(null, "run", "-d", "--name", name, NvidiaDockerEngineHost.Cuda, "busybox", "sleep", "60");
+        Assert.True(started.ExitCode == 0, started.Combined);
+        try
+        {
+            host.RestartPlugin();
+            var inside = host.Docker!.Run("exec", name, "readlink", "/usr/local/nvidia/lib64/libcuda.so.1");
+            Assert.True(inside.ExitCode == 0, inside.Combined);
+            Assert.Equal("libcuda.so.550.54.15", inside.Stdout.Trim());
+            var fresh = host.NvidiaDocker(null, "run", "--rm", NvidiaDockerEngineHost.Cuda, "readlink", "/usr/local/nvidia/lib64/libcuda.so.1");
+            Assert.True(fresh.ExitCode == 0, fresh.Combined);
+            Assert.Equal("libcuda.so.550.54.15", fresh.Stdout.Trim());
+        }
+        finally { host.Docker!.Run("rm", "-f", name); }
     }
 
     [EngineFact("dockerd")]
