@@ -4,15 +4,17 @@ namespace Gantry.Live;
 
 // Mount targets inside the rootfs. Existing components are resolved confined (a symlink of the image is followed
 // as if the rootfs were "/"); a missing one is made with mkdirat / O_CREAT|O_EXCL|O_NOFOLLOW relative to the fd of
-// its resolved parent and journalled, so a rollback removes exactly what was made. A dangling symlink is never
-// followed to create its target: that is refused.
+// its resolved parent and journalled, so a rollback removes exactly what was made. A dangling symlink on the way
+// to a directory has its target made, inside the rootfs; a dangling one as the final file is refused.
 internal sealed class MountTargets(ContainerRoot root, UndoJournal journal)
 {
     const int DirMode = 0b111_101_101, FileMode = 0b110_100_100;
     readonly ISyscalls _sys = root.Sys;
 
     /// <summary>An O_PATH fd on the directory at path and its symlink-free path, creating what is missing.</summary>
-    public (OwnedFd Fd, string Path) Directory(string path)
+    public (OwnedFd Fd, string Path) Directory(string path) => Directory(path, 0);
+
+    (OwnedFd Fd, string Path) Directory(string path, int danglingLinks)
     {
         var parts = ContainerPath.Clean(path);
         var current = root.Open("/", O.Path | O.Directory);
@@ -25,7 +27,16 @@ internal sealed class MountTargets(ContainerRoot root, UndoJournal journal)
                 if (r == -Errno.ENOENT)
                 {
                     var m = _sys.MkdirAt(current.Value, parts[i], DirMode);
-                    if (m < 0) Fail(m == -Errno.EEXIST ? "is a dangling symbolic link; refusing to follow it" : Errno.Describe(-m), prefix);
+                    if (m == -Errno.EEXIST && _sys.ReadLinkAt(current.Value, parts[i], out var link) >= 0)
+                    {
+                        // A dangling symlink: make its target instead, resolved inside the rootfs like any path here.
+                        if (danglingLinks >= 40) Fail(Errno.Describe(Errno.ELOOP), prefix);
+                        var parent = "/" + string.Join('/', parts.Take(i));
+                        var redirected = (link.StartsWith('/') ? link : parent + "/" + link) + "/" + string.Join('/', parts.Skip(i + 1));
+                        current.Dispose();
+                        return Directory(redirected, danglingLinks + 1);
+                    }
+                    if (m < 0) Fail(Errno.Describe(-m), prefix);
                     journal.Created(Dup(current), parts[i], directory: true, prefix);
                     r = _sys.OpenAt(current.Value, parts[i], O.Path | O.Directory | O.NoFollow);
                 }
