@@ -10,10 +10,12 @@ namespace Gantry.Hooks;
 //   3. a tmpfs at /run/nvidia-ctk-hook/<scratch> inside the root, the host ldconfig bound read-only onto a file in it
 //   4. pivot_root into the root (chroot where the host root cannot be pivoted away, e.g. initramfs)
 //   5. read-only empty tmpfs over the root's /proc, /sys and /dev: no kernel knob or device is reachable
-//   6. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs, small rlimits
+//   6. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs, small rlimits,
+//      a seccomp allow-list of the system calls ldconfig makes (LdconfigSyscallFilter)
 //   7. execveat of the bound ldconfig by fd (no path lookup left for a racing image to redirect)
 // With --container-binary (nvidia-container-cli configure without '@') the image's own ldconfig is run instead,
 // by its path inside the pivoted root, with no capability at all; a missing one is skipped as the original does.
+// It gets no seccomp filter: it may be a wrapper script, and it is the image's code, which the container runs anyway.
 internal sealed class LdconfigChildHook : ICdiHook
 {
     public const string VerbName = "__update-ldcache-child";
@@ -82,6 +84,9 @@ internal sealed class LdconfigChildHook : ICdiHook
         MaskKernelTrees(sys);
         SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCap), "drop capabilities", "ldconfig");
         LimitResources(sys);
+        // The last step before execveat: from here on only ldconfig's own system calls are allowed.
+        if (LdconfigSyscallFilter.Build(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture) is { } filter)
+            SyscallResult.Check(sys.SetSeccompFilter(filter), "install seccomp filter", "ldconfig");
         var r = sys.ExecveAt(exe.Value, "", argv, [LdconfigChildLauncher.FixedPath], At.EmptyPath);
         throw new SyscallException("execveat", ldconfig, -r);
     }

@@ -31,6 +31,8 @@ internal interface ISyscalls
     int SetNs(int fd, int nsType);
     /// <summary>setrlimit(2) with the soft and hard limit both set to value.</summary>
     int SetResourceLimit(int resource, ulong value);
+    /// <summary>Installs a classic-BPF seccomp filter (one sock_filter per word); needs no_new_privs first.</summary>
+    int SetSeccompFilter(ulong[] program);
     int PivotRoot(string newRoot, string putOld);
     int Chroot(string path);
     int Chdir(string path);

@@ -51,7 +51,7 @@ internal static class CloneFlags
 
 internal static class Pr
 {
-    public const int CapBsetDrop = 24, SetNoNewPrivs = 38, CapAmbient = 47, CapAmbientClearAll = 4;
+    public const int SetSeccomp = 22, SeccompModeFilter = 2, CapBsetDrop = 24, SetNoNewPrivs = 38, CapAmbient = 47, CapAmbientClearAll = 4;
 }
 
 internal static class FsMagic

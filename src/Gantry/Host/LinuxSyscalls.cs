@@ -96,6 +96,18 @@ internal sealed class LinuxSyscalls : ISyscalls
     public int Umount(string target, int flags) => R(Interop.Umount2(target, flags));
     public int Unshare(int flags) => R(Interop.Unshare(flags));
     public int SetNs(int fd, int nsType) => R(Interop.SetNs(fd, nsType));
+    public unsafe int SetSeccompFilter(ulong[] program)
+    {
+        fixed (ulong* filter = program)
+        {
+            // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+            var fprog = stackalloc nuint[2];
+            fprog[0] = (nuint)program.Length;
+            fprog[1] = (nuint)filter;
+            return Interop.Prctl(Pr.SetSeccomp, Pr.SeccompModeFilter, (nuint)fprog, 0, 0) == 0 ? 0 : Err();
+        }
+    }
+
     public int SetResourceLimit(int resource, ulong value) => R(Interop.SetRLimit(resource, new Interop.RLimit { Current = value, Maximum = value }));
 
     public unsafe int PivotRoot(string newRoot, string putOld)

@@ -25,6 +25,7 @@ internal class ForwardingSyscalls(ISyscalls inner) : ISyscalls
     public int Unshare(int flags) => inner.Unshare(flags);
     public int SetNs(int fd, int nsType) => inner.SetNs(fd, nsType);
     public int SetResourceLimit(int resource, ulong value) => inner.SetResourceLimit(resource, value);
+    public int SetSeccompFilter(ulong[] program) => inner.SetSeccompFilter(program);
     public int PivotRoot(string newRoot, string putOld) => inner.PivotRoot(newRoot, putOld);
     public int Chroot(string path) => inner.Chroot(path);
     public int Chdir(string path) => inner.Chdir(path);

@@ -132,6 +132,36 @@ public sealed class ConfigureTests(SimulatedGpuHost host) : IClassFixture<Simula
         c.Tree.AssertSentinelUntouched();
     }
 
+    // A static stand-in for the host ldconfig reports what its sandbox allows: prctl and socket are not on the
+    // allow-list (EPERM = 1), and it gets the library directories as arguments.
+    [RootFact]
+    public void The_host_ldconfig_runs_under_a_seccomp_allow_list()
+    {
+        using var c = new ConfigureContainer(host);
+        var probe = c.Tree.Base + "/probe";
+        File.WriteAllText(probe + ".c", """
+            #include <errno.h>
+            #include <fcntl.h>
+            #include <stdio.h>
+            #include <sys/prctl.h>
+            #include <sys/socket.h>
+            #include <unistd.h>
+            int main(int argc, char **argv) {
+                errno = 0; int p = prctl(PR_GET_SECCOMP, 0, 0, 0, 0); int pe = errno;
+                errno = 0; int s = socket(AF_UNIX, SOCK_STREAM, 0); int se = errno;
+                char buf[512];
+                int n = snprintf(buf, sizeof buf, "prctl=%d/%d socket=%d/%d last=%s\n", p, pe, s, se, argv[argc - 1]);
+                int fd = open("/probe-result", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                return write(fd, buf, n) == n ? 0 : 1;
+            }
+            """);
+        var cc = TestEnvironment.Run("gcc", "-static", "-O2", "-o", probe, probe + ".c");
+        Assert.True(cc.ExitCode == 0, "gcc -static (./test.sh installs gcc): " + cc.Combined);
+        var r = c.Configure("--utility", "--no-cgroups", "--ldconfig=@" + probe);
+        Assert.True(r.ExitCode == 0, r.Combined);
+        Assert.Equal("prctl=-1/1 socket=-1/1 last=/usr/lib/i386-linux-gnu\n", File.ReadAllText(c.Tree.InRoot("/probe-result")));
+    }
+
     [RootFact]
     public void A_missing_container_ldconfig_is_not_an_error()
     {
