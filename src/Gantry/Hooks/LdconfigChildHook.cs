@@ -30,7 +30,8 @@ internal sealed class LdconfigChildHook : ICdiHook
         .String("ldconfig-path", "host path of ldconfig")
         .String("scratch-name", "name of the scratch directory under /run/nvidia-ctk-hook")
         .List("folder", "directory to scan in addition to /etc/ld.so.conf")
-        .Bool("container-binary", "ldconfig-path names the container's own ldconfig, inside the root");
+        .Bool("container-binary", "ldconfig-path names the container's own ldconfig, inside the root")
+        .Bool("no-pivot", "chroot into the root instead of pivot_root (nvidia-container-cli --no-pivot)");
 
     public void Run(FlagSet flags, HookContext context)
     {
@@ -48,8 +49,9 @@ internal sealed class LdconfigChildHook : ICdiHook
         var lastCap = LinuxSyscalls.LastCapability();
         try
         {
-            if (inContainer) ExecuteContainerBinary(context.Sys, rootPath, ldconfig, argv, lastCap, context.Log);
-            else Execute(context.Sys, rootPath, ldconfig, scratch!, argv, lastCap, context.Log);
+            var noPivot = flags.GetBool("no-pivot");
+            if (inContainer) ExecuteContainerBinary(context.Sys, rootPath, ldconfig, argv, lastCap, noPivot, context.Log);
+            else Execute(context.Sys, rootPath, ldconfig, scratch!, argv, lastCap, noPivot, context.Log);
         }
         catch (Exception e)
         {
@@ -60,7 +62,7 @@ internal sealed class LdconfigChildHook : ICdiHook
         }
     }
 
-    static void Execute(ISyscalls sys, string rootPath, string ldconfig, string scratch, string[] argv, int lastCap, Log log)
+    static void Execute(ISyscalls sys, string rootPath, string ldconfig, string scratch, string[] argv, int lastCap, bool noPivot, Log log)
     {
         PrivateRoot(sys, rootPath);
 
@@ -80,7 +82,7 @@ internal sealed class LdconfigChildHook : ICdiHook
 
         log.Debug($"executing {ldconfig} as {exePath} in {rootPath} (pid {Environment.ProcessId} in its PID namespace)");
         Console.Error.Flush();
-        EnterRoot(sys, root);
+        EnterRoot(sys, root, noPivot);
         MaskKernelTrees(sys);
         SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCap), "drop capabilities", "ldconfig");
         LimitResources(sys);
@@ -92,13 +94,13 @@ internal sealed class LdconfigChildHook : ICdiHook
     }
 
     // The image's ldconfig runs as the image's code: pivoted, masked, with no capability, inheritable or other.
-    static void ExecuteContainerBinary(ISyscalls sys, string rootPath, string ldconfig, string[] argv, int lastCap, Log log)
+    static void ExecuteContainerBinary(ISyscalls sys, string rootPath, string ldconfig, string[] argv, int lastCap, bool noPivot, Log log)
     {
         PrivateRoot(sys, rootPath);
         using var root = ContainerRoot.Open(sys, rootPath);
         log.Debug($"executing {ldconfig} at {rootPath} (the container's own)");
         Console.Error.Flush();
-        EnterRoot(sys, root);
+        EnterRoot(sys, root, noPivot);
         MaskKernelTrees(sys);
         SyscallResult.Check(sys.DropCapabilities(0, lastCap), "drop capabilities", "ldconfig");
         LimitResources(sys);
@@ -137,10 +139,10 @@ internal sealed class LdconfigChildHook : ICdiHook
             SyscallResult.Check(sys.SetResourceLimit(resource, value), "setrlimit", $"resource {resource}");
     }
 
-    static void EnterRoot(ISyscalls sys, ContainerRoot root)
+    static void EnterRoot(ISyscalls sys, ContainerRoot root, bool noPivot)
     {
         SyscallResult.Check(sys.FChdir(root.Fd.Value), "chdir", root.HostPath);
-        var r = sys.PivotRoot(".", ".");
+        var r = noPivot ? -Errno.EINVAL : sys.PivotRoot(".", ".");
         if (r == 0)
         {
             // The old root now sits on top of the new one; detach it so no host path stays reachable.

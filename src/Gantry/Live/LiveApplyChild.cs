@@ -91,7 +91,7 @@ internal static class LiveApplyChild
         log.Info($"executing {ld.Path}{(ld.FromHost ? " from host" : "")} at {rootPath}");
         try
         {
-            new LdconfigChildLauncher(context).Run(rootPath, ld.Path, scratch, ld.Folders, containerBinary: !ld.FromHost);
+            new LdconfigChildLauncher(context).Run(rootPath, ld.Path, scratch, ld.Folders, containerBinary: !ld.FromHost, ld.NoPivot);
         }
         finally
         {

@@ -75,6 +75,8 @@ internal sealed class LiveLdconfig
     public string Path { get; set; } = "";
     public bool FromHost { get; set; }
     public List<string> Folders { get; set; } = [];
+    /// <summary>--no-pivot: the sandbox chroots instead of pivot_root (roots on a ramdisk).</summary>
+    public bool NoPivot { get; set; }
 }
 
 internal static class LivePaths

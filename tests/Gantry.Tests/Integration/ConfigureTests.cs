@@ -163,6 +163,16 @@ public sealed class ConfigureTests(SimulatedGpuHost host) : IClassFixture<Simula
     }
 
     [RootFact]
+    public void No_pivot_runs_ldconfig_chrooted_with_the_same_result()
+    {
+        using var c = new ConfigureContainer(host);
+        var r = c.ConfigureWith(["--no-pivot", "--debug=/dev/stderr"], ["--device=0", "--compute", "--no-cgroups", "--ldconfig=@/sbin/ldconfig"]);
+        Assert.True(r.ExitCode == 0, r.Combined);
+        Assert.Contains("libcuda.so.1 (libc6,x86-64)", c.Inside("/sbin/ldconfig -p").Stdout);
+        Assert.Contains("plan: ldconfig host /sbin/ldconfig /usr/lib/x86_64-linux-gnu /usr/lib/i386-linux-gnu", r.Stderr);
+    }
+
+    [RootFact]
     public void A_missing_container_ldconfig_is_not_an_error()
     {
         using var c = new ConfigureContainer(host, prepare: t => File.Delete(t.InRoot("/sbin/ldconfig")));

@@ -62,6 +62,7 @@ internal static class ConfigureSubcommand
         var inputs = ConfigureInputsReader.Read(d, req, sel, migConfig, migMonitor, imex, layout, log);
         var plan = ConfigurePlanner.Plan(inputs);
         plan.Ldconfig = HostLdconfig(plan.Ldconfig, log);
+        if (plan.Ldconfig is not null) plan.Ldconfig.NoPivot = globals.NoPivot;
         foreach (var line in plan.Describe().Split('\n', StringSplitOptions.RemoveEmptyEntries)) log.Debug($"plan: {line}");
 
         try
