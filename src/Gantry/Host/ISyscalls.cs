@@ -21,6 +21,7 @@ internal interface ISyscalls
     int FsType(int fd, out long type);
     int Chmod(string path, int mode);
     int FChmod(int fd, int mode);
+    int FChownAt(int dirfd, string path, uint uid, uint gid, int flags);
     /// <summary>Names in the directory open at dirfd ("." and ".." excluded).</summary>
     int ListDirectory(int dirfd, out IReadOnlyList<string> names);
 

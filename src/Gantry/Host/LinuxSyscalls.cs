@@ -78,6 +78,7 @@ internal sealed class LinuxSyscalls : ISyscalls
 
     public int Chmod(string path, int mode) => R(Interop.Chmod(path, mode));
     public int FChmod(int fd, int mode) => R(Interop.FChmod(fd, mode));
+    public int FChownAt(int dirfd, string path, uint uid, uint gid, int flags) => R(Interop.FChownAt(dirfd, path, uid, gid, flags));
 
     public int ListDirectory(int dirfd, out IReadOnlyList<string> names)
     {

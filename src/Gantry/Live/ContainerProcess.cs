@@ -63,6 +63,23 @@ internal static class ContainerProcess
         return new OwnedFd(sys, Check(sys.OpenAt(dir.Value, "ns/mnt", O.RdOnly), $"{t.Rootfs}/proc/{t.Pid}/ns/mnt"));
     }
 
+    /// <summary>
+    /// The uid and gid owning /proc/PID, i.e. the container process's host ids: what the files made in the rootfs
+    /// are owned by, so that a container in a user namespace owns them too.
+    /// </summary>
+    public static (uint Uid, uint Gid) Owner(ISyscalls sys, ContainerTarget t, ContainerRoot rootfs)
+    {
+        if (t.Standalone)
+        {
+            using var dir = ProcDirectory(sys, t, rootfs);
+            Check(sys.Statx(dir.Value, "", At.EmptyPath, out var st), $"{t.Rootfs}/proc/{t.Pid}");
+            return (st.Uid, st.Gid);
+        }
+        var path = $"{HostProc}/{t.Pid}";
+        Check(sys.Statx(At.FdCwd, path, 0, out var status), path);
+        return (status.Uid, status.Gid);
+    }
+
     /// <summary>Field 22 of /proc/PID/stat (clock ticks since boot): the same pid with another start time is another process.</summary>
     public static ulong StartTime(ISyscalls sys, ContainerTarget t, ContainerRoot rootfs)
     {

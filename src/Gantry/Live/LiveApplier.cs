@@ -9,11 +9,11 @@ namespace Gantry.Live;
 // path (the container's namespace still shows the host's tree before pivot_root); every target is a confined fd
 // from MountTargets; every mount goes onto /proc/self/fd/N and is checked by re-resolving its path
 // (ConfinedMounts). Each change is journalled; Rollback undoes them all, so a failure never leaves half a GPU.
-internal sealed class LiveApplier(ContainerRoot root, Log log) : IDisposable
+internal sealed class LiveApplier(ContainerRoot root, Log log, (uint Uid, uint Gid) owner) : IDisposable
 {
     readonly ISyscalls _sys = root.Sys;
     readonly UndoJournal _journal = new(root.Sys, log);
-    MountTargets Targets => new(root, _journal);
+    MountTargets Targets => new(root, _journal, owner);
 
     public void Apply(LivePlan plan)
     {
@@ -71,6 +71,7 @@ internal sealed class LiveApplier(ContainerRoot root, Log log) : IDisposable
             var name = f.ContainerPath[(f.ContainerPath.LastIndexOf('/') + 1)..];
             using var fd = root.CreateExclusive(mounted, name, f.Mode, f.ContainerPath);
             root.WriteAll(fd, Encoding.UTF8.GetBytes(f.Content), f.ContainerPath);
+            Targets.Own(fd.Value, f.ContainerPath);
         }
         return true;
     }
@@ -136,6 +137,7 @@ internal sealed class LiveApplier(ContainerRoot root, Log log) : IDisposable
             Check(r, "symlink", s.Path);
             log.Info($"creating symlink {s.Path} -> {s.Target}");
             _journal.Created(new OwnedFd(_sys, _sys.OpenAt(dir.Value, ".", O.Path | O.Directory)), name, directory: false, s.Path);
+            Targets.Own(dir.Value, s.Path, name, At.SymlinkNoFollow);
         }
     }
 

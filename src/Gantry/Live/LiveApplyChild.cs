@@ -45,9 +45,11 @@ internal static class LiveApplyChild
         var sys = LinuxSyscalls.Instance;
         var target = new ContainerTarget(request.Pid, request.Standalone, request.Rootfs, request.StartTime);
         ContainerRoot root;
+        (uint, uint) owner;
         try
         {
             root = ContainerProcess.OpenRootfs(sys, target);
+            owner = ContainerProcess.Owner(sys, target, root);
             using var ns = ContainerProcess.OpenMountNamespace(sys, target, root);
             SyscallResult.Check(sys.Unshare(CloneFlags.Fs), "unshare", "CLONE_FS");
             SyscallResult.Check(sys.SetNs(ns.Value, CloneFlags.NewNs), "setns", $"mount namespace of process {request.Pid}");
@@ -55,7 +57,7 @@ internal static class LiveApplyChild
         catch (IOException e) { return Fail($"container error: {e.Message}"); }
 
         using (root)
-        using (var applier = new LiveApplier(root, log))
+        using (var applier = new LiveApplier(root, log, owner))
         {
             try { applier.Apply(request.Plan); }
             catch (Exception e) // whatever went wrong, nothing stays half mounted

@@ -6,7 +6,7 @@ namespace Gantry.Live;
 // as if the rootfs were "/"); a missing one is made with mkdirat / O_CREAT|O_EXCL|O_NOFOLLOW relative to the fd of
 // its resolved parent and journalled, so a rollback removes exactly what was made. A dangling symlink on the way
 // to a directory has its target made, inside the rootfs; a dangling one as the final file is refused.
-internal sealed class MountTargets(ContainerRoot root, UndoJournal journal)
+internal sealed class MountTargets(ContainerRoot root, UndoJournal journal, (uint Uid, uint Gid) owner)
 {
     const int DirMode = 0b111_101_101, FileMode = 0b110_100_100;
     readonly ISyscalls _sys = root.Sys;
@@ -24,6 +24,7 @@ internal sealed class MountTargets(ContainerRoot root, UndoJournal journal)
             {
                 var prefix = "/" + string.Join('/', parts.Take(i + 1));
                 var r = root.TryOpenRaw(prefix, O.Path | O.Directory);
+                var made = false;
                 if (r == -Errno.ENOENT)
                 {
                     var m = _sys.MkdirAt(current.Value, parts[i], DirMode);
@@ -39,10 +40,12 @@ internal sealed class MountTargets(ContainerRoot root, UndoJournal journal)
                     if (m < 0) Fail(Errno.Describe(-m), prefix);
                     journal.Created(Dup(current), parts[i], directory: true, prefix);
                     r = _sys.OpenAt(current.Value, parts[i], O.Path | O.Directory | O.NoFollow);
+                    made = true;
                 }
                 if (r < 0) Fail(Errno.Describe(-r), prefix);
                 current.Dispose();
                 current = new OwnedFd(_sys, r);
+                if (made) Own(current.Value, prefix);
             }
             return (current, root.ContainerPathOf(current));
         }
@@ -69,8 +72,8 @@ internal sealed class MountTargets(ContainerRoot root, UndoJournal journal)
             {
                 var created = _sys.OpenAt(dir.Value, name, O.WrOnly | O.Creat | O.Excl | O.NoFollow, FileMode);
                 if (created < 0) Fail(Errno.Describe(-created), path);
-                _sys.Close(created);
                 journal.Created(Dup(dir), name, directory: false, path);
+                using (var made = new OwnedFd(_sys, created)) Own(made.Value, path);
                 r = _sys.OpenAt(dir.Value, name, O.Path | O.NoFollow);
             }
             if (r < 0) Fail(Errno.Describe(-r), path);
@@ -91,6 +94,14 @@ internal sealed class MountTargets(ContainerRoot root, UndoJournal journal)
             }
             return (fd, root.ContainerPathOf(fd));
         }
+    }
+
+    /// <summary>Gives what was just made to the container's owner (a no-op for root-owned containers).</summary>
+    public void Own(int fd, string path, string name = "", int flags = At.EmptyPath)
+    {
+        if (owner is (0, 0)) return;
+        var r = _sys.FChownAt(fd, name, owner.Uid, owner.Gid, flags);
+        if (r < 0) Fail($"chown to {owner.Uid}:{owner.Gid}: {Errno.Describe(-r)}", path);
     }
 
     OwnedFd Dup(OwnedFd dir) => new(_sys, _sys.OpenAt(dir.Value, ".", O.Path | O.Directory));

@@ -34,13 +34,15 @@ internal sealed class ConfigureContainer : IDisposable
     public int Pid { get; }
     readonly string _hostRoot;
 
-    public ConfigureContainer(SimulatedGpuHost host, bool debian = true, Action<TestTree>? prepare = null)
+    /// <param name="uid">When set, the container process runs as this uid and gid (a user-namespaced container's host ids).</param>
+    public ConfigureContainer(SimulatedGpuHost host, bool debian = true, Action<TestTree>? prepare = null, int? uid = null)
     {
         _hostRoot = host.Root;
         BusyboxImage.BuildTar(Tree.Base);
         if (debian) Tree.WriteFile("/etc/debian_version", "12\n");
         prepare?.Invoke(Tree);
-        _unshare = Process.Start(new ProcessStartInfo("unshare", ["-m", "-p", "--fork", "--propagation", "private", "sleep", "300"]))!;
+        string[] sleep = uid is { } u ? ["setpriv", $"--reuid={u}", $"--regid={u}", "--clear-groups", "sleep", "300"] : ["sleep", "300"];
+        _unshare = Process.Start(new ProcessStartInfo("unshare", ["-m", "-p", "--fork", "--propagation", "private", .. sleep]))!;
         Pid = WaitForChild(_unshare.Id);
     }
 

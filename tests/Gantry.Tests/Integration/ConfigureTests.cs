@@ -172,6 +172,21 @@ public sealed class ConfigureTests(SimulatedGpuHost host) : IClassFixture<Simula
         Assert.Contains("plan: ldconfig host /sbin/ldconfig /usr/lib/x86_64-linux-gnu /usr/lib/i386-linux-gnu", r.Stderr);
     }
 
+    // What configure makes in the rootfs belongs to the container process's owner, as with the original's fsuid.
+    [RootFact]
+    public void Files_made_in_the_rootfs_belong_to_the_container_owner()
+    {
+        using var c = new ConfigureContainer(host, uid: 4321);
+        var r = c.Configure("--device=0", "--compute", "--no-cgroups", "--ldconfig=@/sbin/ldconfig");
+        Assert.True(r.ExitCode == 0, r.Combined);
+        foreach (var path in new[] { "/dev/nvidia0", "/proc/driver", "/usr/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15" })
+        {
+            Assert.True(global::Gantry.Host.FileStatus.TryLstat(c.Tree.InRoot(path), out var st), path);
+            Assert.True(st.Uid == 4321 && st.Gid == 4321, $"{path} is owned by {st.Uid}:{st.Gid}");
+        }
+        Assert.Contains("4321 4321", c.Inside("stat -c '%u %g' /usr/lib/x86_64-linux-gnu/libcuda.so /proc/driver/nvidia/params").Stdout);
+    }
+
     [RootFact]
     public void A_missing_container_ldconfig_is_not_an_error()
     {
