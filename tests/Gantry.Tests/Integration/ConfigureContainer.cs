@@ -68,6 +68,27 @@ internal sealed class ConfigureContainer : IDisposable
     public ProcessResult ConfigureWith(string[] globals, string[] args, string? rootfs = null) =>
         TestEnvironment.Run(Cli, ["--root", _hostRoot, .. globals, "configure", $"--pid={Pid}", .. args, rootfs ?? Rootfs]);
 
+    /// <summary>The same with extra environment variables for the CLI (which must not pass them on).</summary>
+    public ProcessResult ConfigureWithEnvironment(IReadOnlyDictionary<string, string> env, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Cli) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in (string[])["--root", _hostRoot, "configure", $"--pid={Pid}", .. args, Rootfs]) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return new ProcessResult(p.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>Replaces the image's /sbin/ldconfig with a shell script (the image's own ldconfig runs by default).</summary>
+    public static void ScriptAsImageLdconfig(TestTree t, string script)
+    {
+        File.Delete(t.InRoot("/sbin/ldconfig"));
+        t.WriteFile("/sbin/ldconfig", "#!/bin/sh\n" + script);
+        File.SetUnixFileMode(t.InRoot("/sbin/ldconfig"), (UnixFileMode)0b111_101_101);
+    }
+
     /// <summary>Runs a busybox script chrooted into the rootfs inside the container's mount namespace.</summary>
     public ProcessResult Inside(string script) =>
         TestEnvironment.Run("nsenter", "-t", Pid.ToString(), "-m", "chroot", Rootfs, "/bin/sh", "-c", script);

@@ -65,21 +65,17 @@ public sealed class ConfigureHostileImageTests(SimulatedGpuHost host) : IClassFi
         using var c = new ConfigureContainer(host, prepare: t =>
         {
             t.WriteFile("/evil.so", "not a library\n");
-            File.Delete(t.InRoot("/sbin/ldconfig"));
-            t.WriteFile("/sbin/ldconfig", "#!/bin/sh\nenv > /env-seen\n");
-            File.SetUnixFileMode(t.InRoot("/sbin/ldconfig"), (UnixFileMode)0b111_101_101);
+            ConfigureContainer.ScriptAsImageLdconfig(t, "env > /env-seen\n");
         });
-        var psi = new System.Diagnostics.ProcessStartInfo(ConfigureContainer.Cli) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "--root", host.Root, "configure", $"--pid={c.Pid}", "--compute", "--no-cgroups", c.Rootfs }) psi.ArgumentList.Add(a);
-        psi.Environment["LD_PRELOAD"] = "/evil.so";
-        psi.Environment["LD_LIBRARY_PATH"] = "/";
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, err);
+        var r = c.ConfigureWithEnvironment(new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = "/evil.so", ["LD_LIBRARY_PATH"] = "/", ["GANTRY_TEST_SECRET"] = "leaked",
+        }, "--compute", "--no-cgroups");
+        Assert.True(r.ExitCode == 0, r.Combined);
         var env = File.ReadAllText(c.Tree.InRoot("/env-seen"));
         Assert.DoesNotContain("LD_PRELOAD", env);
         Assert.DoesNotContain("LD_LIBRARY_PATH", env);
+        Assert.DoesNotContain("GANTRY_TEST_SECRET", env);
         c.Tree.AssertSentinelUntouched();
     }
 
