@@ -4,9 +4,11 @@ using Gantry.Tests.Support;
 namespace Gantry.Tests.EndToEnd;
 
 // dockerd → containerd → runc → nvidia-container-runtime-hook → (recording stand-in) nvidia-container-cli: what
-// each --gpus form and the runtime's legacy mode make the hook exec.
-public sealed partial class DockerGpusHookTests(GpuDockerHost host) : IClassFixture<GpuDockerHost>
+// each --gpus form and the runtime's legacy mode make the hook exec. The other part runs the real CLI.
+public sealed partial class DockerGpusTests(GpuDockerHost host) : IClassFixture<GpuDockerHost>
 {
+    GpuDockerHost Host => host;
+
     [GeneratedRegex(@" --pid=[1-9][0-9]* /\S+$")]
     private static partial Regex PidAndRootfs();
 
