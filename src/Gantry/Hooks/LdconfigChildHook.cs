@@ -9,8 +9,11 @@ namespace Gantry.Hooks;
 //   2. the root bind-mounted onto itself (pivot_root needs a mount point)
 //   3. a tmpfs at /run/nvidia-ctk-hook/<scratch> inside the root, the host ldconfig bound read-only onto a file in it
 //   4. pivot_root into the root (chroot where the host root cannot be pivoted away, e.g. initramfs)
-//   5. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs
-//   6. execveat of the bound ldconfig by fd (no path lookup left for a racing image to redirect)
+//   5. read-only empty tmpfs over the root's /proc, /sys and /dev: no kernel knob or device is reachable
+//   6. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs, small rlimits
+//   7. execveat of the bound ldconfig by fd (no path lookup left for a racing image to redirect)
+// With --container-binary (nvidia-container-cli configure without '@') the image's own ldconfig is run instead,
+// by its path inside the pivoted root, with no capability at all; a missing one is skipped as the original does.
 internal sealed class LdconfigChildHook : ICdiHook
 {
     public const string VerbName = "__update-ldcache-child";
@@ -23,23 +26,28 @@ internal sealed class LdconfigChildHook : ICdiHook
     public FlagSet DefineFlags() => new FlagSet()
         .String("container-root", "host path of the container root")
         .String("ldconfig-path", "host path of ldconfig")
-        .String("scratch-name", "name of the scratch directory under /run/nvidia-ctk-hook");
+        .String("scratch-name", "name of the scratch directory under /run/nvidia-ctk-hook")
+        .List("folder", "directory to scan in addition to /etc/ld.so.conf")
+        .Bool("container-binary", "ldconfig-path names the container's own ldconfig, inside the root");
 
     public void Run(FlagSet flags, HookContext context)
     {
         var rootPath = flags.Get("container-root");
         var ldconfig = flags.Get("ldconfig-path");
         var scratch = flags.Get("scratch-name");
+        var inContainer = flags.GetBool("container-binary");
         if (string.IsNullOrEmpty(rootPath) || rootPath == "/" || !rootPath.StartsWith('/'))
             throw new GantryException($"{VerbName}: an absolute container root other than \"/\" is required");
-        if (string.IsNullOrEmpty(ldconfig) || string.IsNullOrEmpty(scratch) || !ContainerPath.IsPlainName(scratch))
+        if (string.IsNullOrEmpty(ldconfig) || (!inContainer && (string.IsNullOrEmpty(scratch) || !ContainerPath.IsPlainName(scratch))))
             throw new GantryException($"{VerbName}: --ldconfig-path and a plain --scratch-name are required");
+        string[] argv = [Path.GetFileName(ldconfig), "-f", "/etc/ld.so.conf", "-C", "/etc/ld.so.cache", .. flags.GetList("folder")];
         // Everything that may need a file from the host (console, assemblies in a non-AOT build, /proc) is touched
         // before the root changes; after pivot_root only syscalls are left.
         var lastCap = LinuxSyscalls.LastCapability();
         try
         {
-            Execute(context.Sys, rootPath, ldconfig, scratch, lastCap, context.Log);
+            if (inContainer) ExecuteContainerBinary(context.Sys, rootPath, ldconfig, argv, lastCap, context.Log);
+            else Execute(context.Sys, rootPath, ldconfig, scratch!, argv, lastCap, context.Log);
         }
         catch (Exception e)
         {
@@ -50,11 +58,9 @@ internal sealed class LdconfigChildHook : ICdiHook
         }
     }
 
-    static void Execute(ISyscalls sys, string rootPath, string ldconfig, string scratch, int lastCap, Log log)
+    static void Execute(ISyscalls sys, string rootPath, string ldconfig, string scratch, string[] argv, int lastCap, Log log)
     {
-        SyscallResult.Check(sys.Unshare(CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc | CloneFlags.NewNet), "unshare", "mount/uts/ipc/net namespaces");
-        SyscallResult.Check(sys.Mount(null, "/", null, Ms.Rec | Ms.Private, null), "make private", "/");
-        SyscallResult.Check(sys.Mount(rootPath, rootPath, null, Ms.Bind | Ms.Rec, null), "bind mount", rootPath);
+        PrivateRoot(sys, rootPath);
 
         using var host = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(At.FdCwd, ldconfig, O.Path), "open", ldconfig));
         SyscallResult.Check(sys.Statx(host.Value, "", At.EmptyPath, out var hostStat), "stat", ldconfig);
@@ -70,13 +76,59 @@ internal sealed class LdconfigChildHook : ICdiHook
         using var exe = root.Open(exePath, O.Path | O.NoFollow);
         if (!root.Stat(exe, exePath).SameFileAs(hostStat)) throw new IOException($"{exePath} is not the host ldconfig just bound there");
 
-        string[] argv = [Path.GetFileName(ldconfig), "-f", "/etc/ld.so.conf", "-C", "/etc/ld.so.cache"];
         log.Debug($"executing {ldconfig} as {exePath} in {rootPath} (pid {Environment.ProcessId} in its PID namespace)");
         Console.Error.Flush();
         EnterRoot(sys, root);
+        MaskKernelTrees(sys);
         SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCap), "drop capabilities", "ldconfig");
+        LimitResources(sys);
         var r = sys.ExecveAt(exe.Value, "", argv, [LdconfigChildLauncher.FixedPath], At.EmptyPath);
         throw new SyscallException("execveat", ldconfig, -r);
+    }
+
+    // The image's ldconfig runs as the image's code: pivoted, masked, with no capability, inheritable or other.
+    static void ExecuteContainerBinary(ISyscalls sys, string rootPath, string ldconfig, string[] argv, int lastCap, Log log)
+    {
+        PrivateRoot(sys, rootPath);
+        using var root = ContainerRoot.Open(sys, rootPath);
+        log.Debug($"executing {ldconfig} at {rootPath} (the container's own)");
+        Console.Error.Flush();
+        EnterRoot(sys, root);
+        MaskKernelTrees(sys);
+        SyscallResult.Check(sys.DropCapabilities(0, lastCap), "drop capabilities", "ldconfig");
+        LimitResources(sys);
+        var r = sys.ExecveAt(At.FdCwd, ldconfig, argv, [LdconfigChildLauncher.FixedPath], 0);
+        if (r == -Errno.ENOENT)
+        {
+            sys.Write(2, System.Text.Encoding.UTF8.GetBytes($"{ldconfig} not found in the container; skipping\n"));
+            sys.Exit(0);
+        }
+        throw new SyscallException("execve", ldconfig, -r);
+    }
+
+    static void PrivateRoot(ISyscalls sys, string rootPath)
+    {
+        SyscallResult.Check(sys.Unshare(CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc | CloneFlags.NewNet), "unshare", "mount/uts/ipc/net namespaces");
+        SyscallResult.Check(sys.Mount(null, "/", null, Ms.Rec | Ms.Private, null), "make private", "/");
+        SyscallResult.Check(sys.Mount(rootPath, rootPath, null, Ms.Bind | Ms.Rec, null), "bind mount", rootPath);
+    }
+
+    // Past pivot_root, so these names are the root's; only directories are covered (a symlink there is the image's
+    // own business and stays inside the root).
+    static void MaskKernelTrees(ISyscalls sys)
+    {
+        foreach (var dir in new[] { "/proc", "/sys", "/dev" })
+        {
+            if (sys.Statx(At.FdCwd, dir, At.SymlinkNoFollow, out var st) < 0 || !st.IsDirectory) continue;
+            SyscallResult.Check(sys.Mount("tmpfs", dir, "tmpfs", Ms.RdOnly | Ms.NoSuid | Ms.NoDev | Ms.NoExec, "size=4k,mode=0555"), "mask", dir);
+        }
+    }
+
+    // The original's limits: ldconfig needs seconds of CPU, a few files and a cache far below these.
+    static void LimitResources(ISyscalls sys)
+    {
+        foreach (var (resource, value) in new[] { (0, 10UL), (9, 2UL << 30), (7, 64UL), (1, 1UL << 20) }) // CPU, AS, NOFILE, FSIZE
+            SyscallResult.Check(sys.SetResourceLimit(resource, value), "setrlimit", $"resource {resource}");
     }
 
     static void EnterRoot(ISyscalls sys, ContainerRoot root)

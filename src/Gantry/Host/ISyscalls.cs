@@ -27,6 +27,10 @@ internal interface ISyscalls
     int Mount(string? source, string target, string? fsType, ulong flags, string? data);
     int Umount(string target, int flags);
     int Unshare(int flags);
+    /// <summary>setns(2) for the calling thread; CLONE_NEWNS needs CLONE_FS unshared first in a threaded process.</summary>
+    int SetNs(int fd, int nsType);
+    /// <summary>setrlimit(2) with the soft and hard limit both set to value.</summary>
+    int SetResourceLimit(int resource, ulong value);
     int PivotRoot(string newRoot, string putOld);
     int Chroot(string path);
     int Chdir(string path);

@@ -46,7 +46,7 @@ internal static class Ms
 
 internal static class CloneFlags
 {
-    public const int NewNs = 0x20000, NewUts = 0x04000000, NewIpc = 0x08000000, NewPid = 0x20000000, NewNet = 0x40000000;
+    public const int Fs = 0x200, NewNs = 0x20000, NewUts = 0x04000000, NewIpc = 0x08000000, NewPid = 0x20000000, NewNet = 0x40000000;
 }
 
 internal static class Pr
@@ -56,5 +56,5 @@ internal static class Pr
 
 internal static class FsMagic
 {
-    public const long Tmpfs = 0x01021994;
+    public const long Tmpfs = 0x01021994, Proc = 0x9fa0;
 }

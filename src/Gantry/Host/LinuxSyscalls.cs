@@ -95,6 +95,8 @@ internal sealed class LinuxSyscalls : ISyscalls
     public int Mount(string? source, string target, string? fsType, ulong flags, string? data) => R(Interop.Mount(source, target, fsType, flags, data));
     public int Umount(string target, int flags) => R(Interop.Umount2(target, flags));
     public int Unshare(int flags) => R(Interop.Unshare(flags));
+    public int SetNs(int fd, int nsType) => R(Interop.SetNs(fd, nsType));
+    public int SetResourceLimit(int resource, ulong value) => R(Interop.SetRLimit(resource, new Interop.RLimit { Current = value, Maximum = value }));
 
     public unsafe int PivotRoot(string newRoot, string putOld)
     {

@@ -23,6 +23,8 @@ internal class ForwardingSyscalls(ISyscalls inner) : ISyscalls
     public virtual int Mount(string? source, string target, string? fsType, ulong flags, string? data) => inner.Mount(source, target, fsType, flags, data);
     public virtual int Umount(string target, int flags) => inner.Umount(target, flags);
     public int Unshare(int flags) => inner.Unshare(flags);
+    public int SetNs(int fd, int nsType) => inner.SetNs(fd, nsType);
+    public int SetResourceLimit(int resource, ulong value) => inner.SetResourceLimit(resource, value);
     public int PivotRoot(string newRoot, string putOld) => inner.PivotRoot(newRoot, putOld);
     public int Chroot(string path) => inner.Chroot(path);
     public int Chdir(string path) => inner.Chdir(path);
