@@ -141,6 +141,22 @@ public sealed class ConfigureTests(SimulatedGpuHost host) : IClassFixture<Simula
         Assert.DoesNotContain(d.Mounts(), x => x.Contains("compat/libcuda"));
     }
 
+    // Standalone (no --pid), the README/enroot way: the CLI runs inside the new namespaces with the container's
+    // /proc mounted in the rootfs, and configures the namespace of its parent process.
+    [RootFact]
+    public void Standalone_mode_configures_the_namespace_it_runs_in()
+    {
+        using var c = new ConfigureContainer(host);
+        var r = TestEnvironment.Run("unshare", "-m", "-p", "--fork", "--propagation", "private", "sh", "-c",
+            $"mount -t proc proc '{c.Rootfs}/proc' && '{ConfigureContainer.Cli}' --root '{host.Root}' configure --device=0 --utility " +
+            $"--no-cgroups --ldconfig=@/sbin/ldconfig '{c.Rootfs}' && chroot '{c.Rootfs}' /bin/sh -c 'ls /dev; /sbin/ldconfig -p'");
+        Assert.True(r.ExitCode == 0, r.Combined);
+        Assert.Contains("nvidia0\n", r.Stdout);
+        Assert.DoesNotContain("nvidia1\n", r.Stdout);
+        Assert.Contains("libnvidia-ml.so.1 (libc6,x86-64)", r.Stdout);
+        Assert.DoesNotContain(c.Rootfs, File.ReadAllText("/proc/self/mountinfo")); // the host's namespace saw none of it
+    }
+
     [RootFact]
     public void A_failure_midway_undoes_every_mount_and_removes_the_files_it_made()
     {
