@@ -51,6 +51,16 @@ public sealed partial class DockerGpusTests
     }
 
     [EngineFact("dockerd")]
+    public void An_unmet_requirement_fails_docker_run_with_the_cli_message()
+    {
+        Host.UseCli(null);
+        var r = Host.Run("--gpus", "all", "-e", "NVIDIA_REQUIRE_CUDA=cuda>=99.0", GpuDockerHost.Image, "true");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("requirement error: unsatisfied condition: cuda>=99.0, please update your driver to a newer version", r.Stderr);
+        Assert.Equal(0, Host.Run("--gpus", "all", "-e", "NVIDIA_REQUIRE_CUDA=cuda>=99.0", "-e", "NVIDIA_DISABLE_REQUIRE=1", GpuDockerHost.Image, "true").ExitCode);
+    }
+
+    [EngineFact("dockerd")]
     public void The_runtime_in_legacy_mode_gives_the_requested_gpu() =>
         Assert.Equal("nvidia-uvm nvidia-uvm-tools nvidia1 nvidiactl",
             InContainer(["--runtime=nvidia", "-e", "NVIDIA_VISIBLE_DEVICES=1"], ListGpus).Stdout.Trim());
