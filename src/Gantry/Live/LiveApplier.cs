@@ -47,16 +47,23 @@ internal sealed class LiveApplier(ContainerRoot root, Log log) : IDisposable
             return false;
         }
         var (dir, resolved) = Targets.Directory(path);
+        OwnedFd mounted;
         using (dir)
         {
             log.Info($"mounting tmpfs at {root.HostPath}{resolved}");
             Check(_sys.Mount("tmpfs", dir.ProcPath, "tmpfs", flags, data), "mount tmpfs on", resolved);
-        }
-        var mounted = root.Open(resolved, O.Path | O.Directory | O.NoFollow);
-        if (_sys.FsType(mounted.Value, out var type) < 0 || type != FsMagic.Tmpfs)
-        {
-            mounted.Dispose();
-            throw new IOException($"{resolved} is not the tmpfs just mounted there");
+            // Looked up again from the pinned parent, not by path: the entry must now be a tmpfs on another device.
+            using var parent = new OwnedFd(_sys, Check(_sys.OpenAt(dir.Value, "..", O.Path | O.Directory), "open", resolved + "/.."));
+            var name = resolved[(resolved.LastIndexOf('/') + 1)..];
+            mounted = new OwnedFd(_sys, Check(_sys.OpenAt(parent.Value, name, O.Path | O.Directory | O.NoFollow), "open", resolved));
+            var fresh = _sys.FsType(mounted.Value, out var type) >= 0 && type == FsMagic.Tmpfs &&
+                        (root.Stat(mounted, resolved).DevMajor, root.Stat(mounted, resolved).DevMinor) !=
+                        (root.Stat(parent, resolved).DevMajor, root.Stat(parent, resolved).DevMinor);
+            if (!fresh)
+            {
+                mounted.Dispose();
+                throw new IOException($"{resolved} is not the tmpfs just mounted there");
+            }
         }
         _journal.Mounted(mounted, resolved);
         foreach (var f in files.Where(f => LivePaths.IsDirectChild(path, f.ContainerPath)))

@@ -58,7 +58,7 @@ internal static class LiveApplyChild
         using (var applier = new LiveApplier(root, log))
         {
             try { applier.Apply(request.Plan); }
-            catch (IOException e)
+            catch (Exception e) // whatever went wrong, nothing stays half mounted
             {
                 applier.Rollback();
                 return Fail($"mount error: {e.Message}");
@@ -71,7 +71,7 @@ internal static class LiveApplyChild
                 return 1;
             }
             try { RunLdconfig(root, request.Plan.Ldconfig, log); }
-            catch (Exception e) when (e is GantryException or IOException)
+            catch (Exception e)
             {
                 applier.Rollback();
                 return Fail($"ldcache error: {e.Message}");

@@ -20,7 +20,8 @@ public sealed class ShimHost : IDisposable
         WriteConfig("config.toml", "runc");
     }
 
-    /// <summary>A config.toml naming the low-level runtime(s) and extra lines; returns its path.</summary>
+    /// <summary>A config.toml naming the low-level runtime(s) and extra lines; returns its path. CDI specs are
+    /// read from a private directory: the Podman tests put specs in /var/run/cdi while these run.</summary>
     internal string WriteConfig(string name, string runtimes, string extra = "")
     {
         var path = Dir[name];
@@ -31,6 +32,8 @@ public sealed class ShimHost : IDisposable
             [nvidia-container-runtime]
             debug = "{LogFile}"
             runtimes = [{string.Join(", ", runtimes.Split(',').Select(r => $"\"{r}\""))}]
+            [nvidia-container-runtime.modes.cdi]
+            spec-dirs = ["{Dir["cdi"]}"]
             [nvidia-ctk]
             path = "{TestEnvironment.NvidiaCtk}"
             """);

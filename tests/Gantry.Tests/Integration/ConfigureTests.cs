@@ -81,6 +81,32 @@ public sealed class ConfigureTests(SimulatedGpuHost host) : IClassFixture<Simula
     }
 
     [RootFact]
+    public void Mig_config_all_binds_the_capabilities_and_the_caps_directory()
+    {
+        using var c = new ConfigureContainer(host);
+        var r = c.Configure("--device=all", "--mig-config=all", "--utility", "--no-cgroups");
+        Assert.True(r.ExitCode == 0, r.Combined);
+        var inside = c.Inside("ls /proc/driver/nvidia/capabilities/mig; ls /dev/nvidia-caps");
+        Assert.Contains("config\n", inside.Stdout);
+        Assert.Matches(@"nvidia-cap\d+", inside.Stdout);
+        Assert.StartsWith("ro,nosuid,nodev,noexec", c.MountOptions("/proc/driver/nvidia/capabilities"));
+        Assert.StartsWith("rw,nosuid,noexec", c.MountOptions("/dev/nvidia-caps"));
+    }
+
+    [RootFact]
+    public void An_imex_channel_is_bound_from_the_host()
+    {
+        var dir = Path.Combine(host.Root, "dev/nvidia-caps-imex-channels");
+        Directory.CreateDirectory(dir);
+        if (!File.Exists(Path.Combine(dir, "channel3")))
+            Assert.Equal(0, TestEnvironment.Run("mknod", Path.Combine(dir, "channel3"), "c", "234", "3").ExitCode);
+        using var c = new ConfigureContainer(host);
+        var r = c.Configure("--imex-channel=3", "--utility", "--no-cgroups");
+        Assert.True(r.ExitCode == 0, r.Combined);
+        Assert.Contains("channel3", c.Inside("ls /dev/nvidia-caps-imex-channels").Stdout);
+    }
+
+    [RootFact]
     public void The_container_ldconfig_runs_by_default_with_an_empty_environment_and_without_host_access()
     {
         using var c = new ConfigureContainer(host, prepare: t =>
