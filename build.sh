@@ -6,7 +6,8 @@ bash scripts/deps.sh build
 dotnet publish src/Gantry -c Release -r linux-x64 -o out --nologo -v quiet -p:TreatWarningsAsErrors=true >.build.log 2>&1 || { cat .build.log; exit 1; }
 rm -f out/*.dbg
 bash native/build.sh out
-for name in nvidia-ctk nvidia-cdi-hook nvidia-container-cli nvidia-container-runtime nvidia-container-runtime.cdi nvidia-container-runtime.legacy; do
+for name in nvidia-ctk nvidia-cdi-hook nvidia-container-cli nvidia-container-runtime nvidia-container-runtime.cdi nvidia-container-runtime.legacy \
+    nvidia-container-runtime-hook nvidia-container-toolkit; do
   ln -sfn gantry "out/$name"
 done
 echo "built: $(pwd)/out/gantry ($(./out/gantry --version | head -1))"

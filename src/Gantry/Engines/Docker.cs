@@ -17,7 +17,11 @@ internal sealed class Docker : IDisposable
         ProcessRunner.Which("dockerd") is null ? "dockerd is not installed (apt-get install docker.io)" :
         ProcessRunner.Which("containerd") is null ? "containerd is not installed" : null;
 
-    public Docker(string dir, IReadOnlyDictionary<string, string> runtimes)
+    /// <param name="dockerdEnvironment">
+    /// extra variables for dockerd only (a PATH with the hook's dir first, NVIDIA_CTK_CONFIG_FILE_PATH): dockerd looks up
+    /// nvidia-container-runtime-hook on its PATH for --gpus and gives the hook its own environment.
+    /// </param>
+    public Docker(string dir, IReadOnlyDictionary<string, string> runtimes, IReadOnlyDictionary<string, string>? dockerdEnvironment = null)
     {
         _dir = dir;
         Directory.CreateDirectory(dir);
@@ -26,13 +30,14 @@ internal sealed class Docker : IDisposable
         Start("containerd", ["--root", Path.Combine(dir, "containerd-root"), "--state", Path.Combine(dir, "containerd-state"), "--address", ContainerdSocket], ContainerdSocket);
         Start("dockerd", ["--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "docker.pid"),
             "-H", "unix://" + Socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--containerd=" + ContainerdSocket,
-            "--config-file", Path.Combine(dir, "daemon.json")], Socket);
+            "--config-file", Path.Combine(dir, "daemon.json")], Socket, dockerdEnvironment);
     }
 
-    void Start(string program, string[] args, string socket)
+    void Start(string program, string[] args, string socket, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(ProcessRunner.Which(program)!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         var log = File.CreateText(Path.Combine(_dir, program + ".log"));
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
