@@ -61,7 +61,12 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
         psi.Environment.Clear();
         foreach (var (k, v) in ChildEnvironment(!RuntimeFeature.IsDynamicCodeSupported, Environment.GetEnvironmentVariable)) psi.Environment[k] = v;
 
-        var process = StartInNewPidNamespace(psi);
+        Wait(StartInNewPidNamespace(psi), context, rootHostPath, ldconfigHostPath);
+    }
+
+    /// <summary>Waits for the ldconfig process (or the child that becomes it); its output goes to the debug log.</summary>
+    internal static void Wait(Process process, HookContext context, string rootHostPath, string ldconfigHostPath)
+    {
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
