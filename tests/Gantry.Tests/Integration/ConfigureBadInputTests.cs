@@ -53,4 +53,12 @@ public sealed class ConfigureBadInputTests(SimulatedGpuHost host) : IClassFixtur
         Assert.StartsWith("nvidia-container-cli: initialization error: load library failed: libnvidia-ml.so.1", r.Stderr);
         Assert.Empty(c.Mounts());
     }
+
+    [RootFact]
+    public void Without_root_configure_is_a_permission_error()
+    {
+        var r = TestEnvironment.Run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ConfigureContainer.Cli, "configure", "--utility", "/rootfs");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("nvidia-container-cli: permission error: capability change failed: operation not permitted\n", r.Stderr);
+    }
 }
