@@ -58,6 +58,13 @@ time_it() { # name, command...
   t0=$(date +%s%N); "$@" >/dev/null 2>"$work/err" || { echo "$name failed: $(cat "$work/err")" >&2; exit 1; }
   t1=$(date +%s%N); samples[$name]+="$(( (t1 - t0) / 1000 )) "
 }
+# The wrapper on its own: everything up to the exec of docker, which is /bin/true here (same daemon queries).
+mkdir -p "$work/fakebin"; ln -s /bin/true "$work/fakebin/docker"
+for ((i = 0; i < runs * 3; i++)); do
+  time_it "wrapper alone, GPU image" env PATH="$work/fakebin:$PATH" "$repo/out/nvidia-docker" run --rm gantry-bench/cuda true
+  time_it "wrapper alone, plain image" env PATH="$work/fakebin:$PATH" "$repo/out/nvidia-docker" run --rm gantry-bench/plain true
+  time_it "/bin/true" env PATH="$work/fakebin:$PATH" /bin/true
+done
 for ((i = 0; i < runs; i++)); do
   time_it "docker run, plain image" docker run --rm gantry-bench/plain true
   time_it "nvidia-docker, plain image" "$repo/out/nvidia-docker" run --rm gantry-bench/plain true
@@ -79,3 +86,9 @@ row "docker run, GPU args by hand" "docker run, GPU args by hand"
 row "nvidia-docker, GPU image" "docker run, GPU args by hand"
 echo "(GPU container vs plain container, dockerd's own work for devices and the volume:)"
 row "docker run, GPU args by hand" "docker run, plain image"
+echo
+echo "the wrapper alone ($((runs * 3)) runs; docker replaced by /bin/true; % of the plain docker run above)"
+for name in "/bin/true" "wrapper alone, plain image" "wrapper alone, GPU image"; do
+  awk -v n="$name" -v m="$(median "${samples[$name]}")" -v b="$(median "${samples[docker run, plain image]}")" \
+    'BEGIN {printf "%-32s %10.1f %9.1f%%\n", n, m/1000, m*100/b}'
+done

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text;
+using Gantry.NvidiaDocker;
 
 namespace Gantry.Plugin;
 
@@ -15,10 +15,9 @@ internal sealed class PluginLogWriter(string program, TextWriter sink) : TextWri
     {
         var line = value ?? "";
         if (line.StartsWith("INFO: ", StringComparison.Ordinal)) line = line[6..];
-        var stamp = DateTime.Now.ToString("yyyy/MM/dd HH:mm:ss", CultureInfo.InvariantCulture);
         lock (_lock)
         {
-            sink.Write($"{program} | {stamp} {line}\n");
+            sink.Write(GoLogLine.Format(program, line) + "\n");
             sink.Flush();
         }
     }

@@ -18,6 +18,11 @@ internal static class Program
     {
         var program = Environment.GetCommandLineArgs() is { Length: > 0 } argv ? argv[0] : "nvidia-docker-plugin";
         PluginOptions options;
+        if (args is ["-h" or "-help" or "--help"])
+        {
+            Console.Error.Write($"Usage of {program}:\n{PluginOptions.Usage}");
+            return 0;
+        }
         try { options = PluginOptions.Parse(args); }
         catch (UsageException e)
         {

@@ -42,10 +42,20 @@ internal class InventoryGpuHost : IGpuHost
     {
         if (!Directory.Exists(roots.DriverRoot))
             throw new GantryException($"driver root {roots.DriverRoot} does not exist; set NV_DRIVER_ROOT to the directory the driver is installed in");
-        var library = new LibraryLocator(roots, null, Log.Silent).Locate("libnvidia-ml.so.1").FirstOrDefault()
+        var library = FromLdCache(roots) ?? new LibraryLocator(roots, null, Log.Silent).Locate("libnvidia-ml.so.1").FirstOrDefault()
             ?? throw new GantryException($"could not load NVML library: libnvidia-ml.so.1 was not found under {roots.DriverRoot}");
         if (!NvmlLibrary.TryQuery(library, out var nvml, out var error)) throw new GantryException(error);
         return new InventoryGpuHost(roots, nvml.DriverVersion, nvml.CudaVersionText, nvml.Gpus);
+    }
+
+    // One cache entry resolved, not every entry's link chain as the locator does (hundreds on a real host).
+    static string? FromLdCache(HostRoots roots)
+    {
+        var path = roots.InDriverRoot("/etc/ld.so.cache");
+        if (!File.Exists(path) || !LdCache.TryLoad(path, out var cache, out _)) return null;
+        var (arch, _) = LdCache.ArchesFor(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture);
+        var entry = cache.Entries.FirstOrDefault(e => e.Key == "libnvidia-ml.so.1" && LdCache.IsFor(e, arch));
+        return entry is null ? null : RootedPaths.Resolve(roots.DriverRoot, roots.InDriverRoot(entry.Value));
     }
 }
 

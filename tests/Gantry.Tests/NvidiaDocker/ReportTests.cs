@@ -110,14 +110,5 @@ internal static class NvidiaDockerFixtures
     public static string Read(string name) => File.ReadAllText(Path.Combine(Dir, name));
 
     /// <summary>Approval style: a mismatch writes NAME.received; GANTRY_APPROVE=1 accepts it.</summary>
-    public static void Verify(string name, string actual)
-    {
-        Directory.CreateDirectory(Dir);
-        var golden = Path.Combine(Dir, name);
-        if (Environment.GetEnvironmentVariable("GANTRY_APPROVE") == "1") File.WriteAllText(golden, actual);
-        var expected = File.Exists(golden) ? File.ReadAllText(golden) : null;
-        if (expected == actual) { File.Delete(golden + ".received"); return; }
-        File.WriteAllText(golden + ".received", actual);
-        Assert.Fail($"{name} differs from its golden; compare {golden}.received (GANTRY_APPROVE=1 accepts it)");
-    }
+    public static void Verify(string name, string actual) => EngineFixtures.Verify(Dir, name, actual);
 }

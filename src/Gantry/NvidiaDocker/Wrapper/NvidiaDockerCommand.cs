@@ -112,8 +112,7 @@ internal static class NvidiaDockerCommand
     }
 
     /// <summary>The original's log line on stderr: "&lt;argv0&gt; | 2006/01/02 15:04:05 message".</summary>
-    static void Log(string argv0, string message) =>
-        Console.Error.Write($"{argv0} | {DateTime.Now.ToString("yyyy/MM/dd HH:mm:ss", CultureInfo.InvariantCulture)} {message}\n");
+    static void Log(string argv0, string message) => Console.Error.Write(GoLogLine.Format(argv0, message) + "\n");
 
     static void Fail(string argv0, string message, Exception e)
     {
