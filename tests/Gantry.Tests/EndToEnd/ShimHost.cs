@@ -12,10 +12,13 @@ public sealed class ShimHost : IDisposable
     internal string LogFile => Dir["runtime.log"];
     internal string StateRoot => Dir["state"];
 
-    public ShimHost()
+    public ShimHost() : this([]) { }
+
+    /// <param name="simulateArgs">more `gantry simulate` flags for the 2-GPU host (e.g. --mig 1:2)</param>
+    internal ShimHost(params string[] simulateArgs)
     {
         if (TestEnvironment.MissingBinary() is not null || !TestEnvironment.IsRoot) return;
-        var sim = TestEnvironment.Run(TestEnvironment.Gantry, "simulate", HostRoot, "--gpus", "2", "--device-nodes", "char");
+        var sim = TestEnvironment.Run(TestEnvironment.Gantry, ["simulate", HostRoot, "--gpus", "2", "--device-nodes", "char", .. simulateArgs]);
         Assert.True(sim.ExitCode == 0, sim.Combined);
         WriteConfig("config.toml", "runc");
     }
