@@ -34,8 +34,7 @@ internal sealed class Docker : IDisposable
         var entries = string.Join(",", runtimes.Select(r => $"\"{r.Key}\":{{\"path\":\"{r.Value}\",\"args\":[]}}"));
         // No runtimes given and a daemon.json already in dir (`nvidia-ctk runtime configure` wrote it): use it as is.
         if (runtimes.Count > 0 || !File.Exists(Path.Combine(dir, "daemon.json")))
-            File.WriteAllText(Path.Combine(dir, "daemon.json"), $"{{\"runtimes\":{{{entries}}}}}
-");
+            File.WriteAllText(Path.Combine(dir, "daemon.json"), $"{{\"runtimes\":{{{entries}}}}}\n");
         string[] containerd = [ProcessRunner.Which("containerd")!, "--root", Path.Combine(dir, "containerd-root"), "--state", Path.Combine(dir, "containerd-state"), "--address", ContainerdSocket];
         string[] dockerd = [ProcessRunner.Which("dockerd")!, "--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "docker.pid"),
             "-H", "unix://" + Socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--containerd=" + ContainerdSocket,
