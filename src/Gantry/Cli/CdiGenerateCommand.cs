@@ -40,8 +40,8 @@ internal static class CdiGenerateCommand
         if (f.Positionals.Count > 0) throw new UsageException($"unexpected argument '{f.Positionals[0]}'");
         var mode = f.GetOr("mode", "auto").ToLowerInvariant();
         if (!KnownModes.Contains(mode)) throw new UsageException($"invalid discovery mode '{mode}': use one of {string.Join(", ", KnownModes)}");
-        if (mode is not ("auto" or "nvml"))
-            throw new GantryException($"discovery mode '{mode}' is not supported by gantry yet; use --mode=nvml (or auto)");
+        if (mode is not ("auto" or "nvml" or "csv"))
+            throw new GantryException($"discovery mode '{mode}' is not supported by gantry yet; use --mode=nvml, csv (or auto)");
         var format = f.GetOr("format", "yaml").ToLowerInvariant() switch
         {
             "json" => SpecFormat.Json, "yaml" => SpecFormat.Yaml,
@@ -53,6 +53,8 @@ internal static class CdiGenerateCommand
         var noAll = f.GetBool("no-all-device");
         if (ids.Contains("none") && !noAll) { log.Warning("Disabling generation of 'all' device"); noAll = true; }
         var roots = new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root"));
+        if (mode == "csv" || (mode == "auto" && Discovery.Tegra.TegraPlatform.IsTegraWithoutNvml(roots, log)))
+            return CsvGenerate.Run(f, roots, format, noAll, log);
         var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions
         {
             LibrarySearchPaths = f.GetList("library-search-path"), ConfigSearchPaths = f.GetList("config-search-path"),

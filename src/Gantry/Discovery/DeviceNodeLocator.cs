@@ -8,6 +8,13 @@ internal sealed class DeviceNodeLocator(HostRoots roots, bool acceptPlainFiles)
 {
     public HostRoots Roots => roots;
 
+    /// <summary>A locator for a host; plain files count as nodes only on a simulated host (its marker file).</summary>
+    public static DeviceNodeLocator ForHost(HostRoots roots) => new(roots, AcceptsPlainFiles(roots));
+
+    public static bool AcceptsPlainFiles(HostRoots roots) =>
+        File.Exists(roots.InDevRoot(Simulation.SimulatedHostWriter.MarkerFile)) ||
+        File.Exists(roots.InDriverRoot(Simulation.SimulatedHostWriter.MarkerFile));
+
     /// <summary>Host path of a container device path when it exists as a device node, else null.</summary>
     public string? Find(string containerPath)
     {

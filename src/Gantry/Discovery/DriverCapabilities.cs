@@ -29,6 +29,39 @@ internal static class DriverCapabilities
     public static readonly string[] UtilityBinaries = ["nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nv-fabricmanager"];
     public static readonly string[] ComputeBinaries = ["nvidia-cuda-mps-control", "nvidia-cuda-mps-server"];
 
+    /// <summary>Control nodes other than nvidiactl (always present) and the capabilities that bring them.</summary>
+    public static readonly (string Node, DriverCapability Capabilities)[] ControlNodes =
+    [
+        ("/dev/nvidia-uvm", DriverCapability.Compute | DriverCapability.Video),
+        ("/dev/nvidia-uvm-tools", DriverCapability.Compute | DriverCapability.Video),
+        ("/dev/nvidia-modeset", DriverCapability.Display),
+    ];
+
+    /// <summary>The capabilities whose library lists a request brings: video brings compute's, display graphics'.</summary>
+    public static DriverCapability ForLibraries(DriverCapability caps)
+    {
+        if ((caps & DriverCapability.Video) != 0) caps |= DriverCapability.Compute;
+        if ((caps & DriverCapability.Display) != 0) caps |= DriverCapability.Graphics;
+        return caps;
+    }
+
+    /// <summary>The capability a binary belongs to, or None when it is not one libnvidia-container knows.</summary>
+    public static DriverCapability OfBinary(string fileName) =>
+        UtilityBinaries.Contains(fileName) ? DriverCapability.Utility :
+        ComputeBinaries.Contains(fileName) ? DriverCapability.Compute : DriverCapability.None;
+
+    /// <summary>Whether a control node goes in with these capabilities (nvidiactl always does).</summary>
+    public static bool WantsControlNode(string node, DriverCapability caps)
+    {
+        foreach (var (n, c) in ControlNodes) if (n == node) return (caps & c) != 0;
+        return true;
+    }
+
+    /// <summary>The persistence daemon's and fabric manager's sockets come with utility.</summary>
+    public static bool WantsIpc(string path, DriverCapability caps) =>
+        (caps & DriverCapability.Utility) != 0 || !(path.EndsWith("/nvidia-persistenced/socket", StringComparison.Ordinal) ||
+                                                     path.EndsWith("/nvidia-fabricmanager/socket", StringComparison.Ordinal));
+
     /// <summary>The capability a library file name belongs to, or None when it is not a known driver library.</summary>
     public static DriverCapability OfLibrary(string fileName)
     {

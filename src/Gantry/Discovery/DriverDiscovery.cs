@@ -8,6 +8,8 @@ internal sealed record DiscoveryOptions
     public IReadOnlyList<string> LibrarySearchPaths { get; init; } = [];
     public IReadOnlyList<string> ConfigSearchPaths { get; init; } = [];
     public bool UseNvml { get; init; } = true;
+    /// <summary>False: skip the graphics files (EGL, Vulkan, X.Org) except the OpenCL ICD, for a request without graphics.</summary>
+    public bool Graphics { get; init; } = true;
 }
 
 // "What is on this host", and nothing about containers: the driver version, its files, and its GPUs.
@@ -44,8 +46,7 @@ internal static class DriverDiscovery
         var libraries = libs.LocateIn(libDirs.Concat(libDirs.Select(d => d + "/vdpau")), $"*.so.{version}");
         foreach (var nvvm in libs.Locate("libnvidia-nvvm70.so.*")) if (!libraries.Contains(nvvm)) libraries.Add(nvvm);
 
-        var plainDevices = File.Exists(roots.InDevRoot(Simulation.SimulatedHostWriter.MarkerFile)) ||
-                           File.Exists(roots.InDriverRoot(Simulation.SimulatedHostWriter.MarkerFile));
+        var plainDevices = DeviceNodeLocator.AcceptsPlainFiles(roots);
         var devices = new DeviceNodeLocator(roots, plainDevices);
         var gpus = nvml?.Gpus ?? ProcDriver.Gpus(roots);
         if (gpus.Count == 0) Warn("no GPUs found (neither NVML nor /proc/driver/nvidia/gpus listed any)");
@@ -58,7 +59,8 @@ internal static class DriverDiscovery
                 "nvidia-cuda-mps-server", "nvidia-imex", "nvidia-imex-ctl"]),
             Firmware = DriverFiles.Firmware(roots, version),
             IpcSockets = DriverFiles.IpcSockets(roots),
-            Graphics = GraphicsDiscovery.Discover(roots, libs, libDirs, version, options.ConfigSearchPaths),
+            Graphics = options.Graphics ? GraphicsDiscovery.Discover(roots, libs, libDirs, version, options.ConfigSearchPaths)
+                : GraphicsDiscovery.OpenClOnly(roots, options.ConfigSearchPaths),
             ControlNodes = devices.Existing(["/dev/nvidia-modeset", "/dev/nvidia-uvm-tools", "/dev/nvidia-uvm", "/dev/nvidiactl"]),
             ImexChannels = devices.Glob("/dev/nvidia-caps-imex-channels", "channel*"),
             Warnings = warnings, AcceptsPlainDeviceFiles = plainDevices,

@@ -45,8 +45,7 @@ internal static class GraphicsDiscovery
                 symlinks.Add((name, roots.ToContainerPath(Path.GetDirectoryName(hit)!) + "/libglxserver_nvidia.so"));
         }
 
-        var configDirs = configSearchPaths.Count > 0 ? configSearchPaths.ToList()
-            : new[] { "/etc" }.Concat(XdgDataDirs()).Select(roots.InDriverRoot).ToList();
+        var configDirs = ConfigDirs(roots, configSearchPaths);
         var configs = new List<(string, string)>();
         foreach (var rel in UsrShareConfigs) AddFirst(configs, configDirs, rel, "/usr/share/" + rel);
         AddFirst(configs, configDirs, "OpenCL/vendors/nvidia.icd", "/etc/OpenCL/vendors/nvidia.icd");
@@ -54,6 +53,17 @@ internal static class GraphicsDiscovery
 
         return new GraphicsFiles(libraries, xorg, DriverFiles.Binaries(roots, ["nvidia-xconfig"]), configs, symlinks);
     }
+
+    /// <summary>Only the OpenCL ICD (it comes with compute), for containers that asked for no graphics.</summary>
+    public static GraphicsFiles OpenClOnly(HostRoots roots, IReadOnlyList<string> configSearchPaths)
+    {
+        var configs = new List<(string, string)>();
+        AddFirst(configs, ConfigDirs(roots, configSearchPaths), "OpenCL/vendors/nvidia.icd", "/etc/OpenCL/vendors/nvidia.icd");
+        return GraphicsFiles.Empty with { Configs = configs };
+    }
+
+    static List<string> ConfigDirs(HostRoots roots, IReadOnlyList<string> configSearchPaths) =>
+        configSearchPaths.Count > 0 ? configSearchPaths.ToList() : new[] { "/etc" }.Concat(XdgDataDirs()).Select(roots.InDriverRoot).ToList();
 
     static void AddFirst(List<(string, string)> configs, List<string> dirs, string rel, string containerPath)
     {

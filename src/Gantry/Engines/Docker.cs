@@ -17,17 +17,24 @@ internal sealed class Docker : IDisposable
         ProcessRunner.Which("dockerd") is null ? "dockerd is not installed (apt-get install docker.io)" :
         ProcessRunner.Which("containerd") is null ? "containerd is not installed" : null;
 
+    /// <param name="dockerdEnvironment">
+    /// extra variables for dockerd only (a PATH with the hook's dir first, NVIDIA_CTK_CONFIG_FILE_PATH): dockerd looks up
+    /// nvidia-container-runtime-hook on its PATH for --gpus and gives the hook its own environment.
+    /// </param>
     /// <param name="pluginDir">
     /// When set, the daemons run in a mount namespace of their own where this directory is /run/docker/plugins,
     /// the socket directory dockerd discovers volume plugins in (it offers no option to move it), so a test's
     /// plugin is seen by this dockerd only and the machine's own plugin directory is left alone.
     /// </param>
-    public Docker(string dir, IReadOnlyDictionary<string, string> runtimes, string? pluginDir = null)
+    public Docker(string dir, IReadOnlyDictionary<string, string> runtimes, IReadOnlyDictionary<string, string>? dockerdEnvironment = null,
+        string? pluginDir = null)
     {
         _dir = dir;
         Directory.CreateDirectory(dir);
         var entries = string.Join(",", runtimes.Select(r => $"\"{r.Key}\":{{\"path\":\"{r.Value}\",\"args\":[]}}"));
-        File.WriteAllText(Path.Combine(dir, "daemon.json"), $"{{\"runtimes\":{{{entries}}}}}\n");
+        // No runtimes given and a daemon.json already in dir (`nvidia-ctk runtime configure` wrote it): use it as is.
+        if (runtimes.Count > 0 || !File.Exists(Path.Combine(dir, "daemon.json")))
+            File.WriteAllText(Path.Combine(dir, "daemon.json"), $"{{\"runtimes\":{{{entries}}}}}\n");
         string[] containerd = [ProcessRunner.Which("containerd")!, "--root", Path.Combine(dir, "containerd-root"), "--state", Path.Combine(dir, "containerd-state"), "--address", ContainerdSocket];
         string[] dockerd = [ProcessRunner.Which("dockerd")!, "--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "docker.pid"),
             "-H", "unix://" + Socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--containerd=" + ContainerdSocket,
@@ -35,19 +42,20 @@ internal sealed class Docker : IDisposable
         if (pluginDir is null)
         {
             Start("containerd", containerd, ContainerdSocket);
-            Start("dockerd", dockerd, Socket);
+            Start("dockerd", dockerd, Socket, dockerdEnvironment);
             return;
         }
         // containerd must share dockerd's namespace: the shims it starts mount what dockerd prepared.
         var p = Start("containerd", ["unshare", "--mount", "--propagation", "slave", "--", "sh", "-c",
             "mkdir -p /run/docker/plugins && mount --bind \"$0\" /run/docker/plugins && exec \"$@\"", pluginDir, .. containerd], ContainerdSocket);
-        Start("dockerd", ["nsenter", "--target", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", .. dockerd], Socket);
+        Start("dockerd", ["nsenter", "--target", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", .. dockerd], Socket, dockerdEnvironment);
     }
 
-    Process Start(string program, string[] command, string socket)
+    Process Start(string program, string[] command, string socket, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(ProcessRunner.Which(command[0]) ?? command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         var log = File.CreateText(Path.Combine(_dir, program + ".log"));
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };

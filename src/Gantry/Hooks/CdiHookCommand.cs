@@ -41,14 +41,21 @@ internal static class CdiHookCommand
             return 0;
         }
         var name = global.Positionals[0];
+        if (name == ChainHook.VerbName) return ChainHook.Run(programName, global.Positionals.Skip(1).ToList(), ctx);
+        return RunOne(programName, name, global.Positionals.Skip(1).ToList(), ctx);
+    }
+
+    /// <summary>One hook by name with its own arguments; an unknown name is a warning and success.</summary>
+    internal static int RunOne(string programName, string name, IReadOnlyList<string> args, HookContext ctx)
+    {
         var hook = Hooks.FirstOrDefault(h => h.Name == name);
         if (hook is null)
         {
-            log.Warning($"Unsupported CDI hook: {name}");
+            ctx.Log.Warning($"Unsupported CDI hook: {name}");
             return 0;
         }
         var flags = hook.DefineFlags().Bool("help", "show help", ["h"]);
-        flags.Parse(global.Positionals.Skip(1).ToList());
+        flags.Parse(args);
         if (flags.GetBool("help"))
         {
             Console.Error.Write($"NAME:\n   {programName} {hook.Name} - {hook.Summary}\n\nOPTIONS:\n{flags.Usage()}");

@@ -12,6 +12,8 @@ internal sealed record ContainerState
     [JsonPropertyName("status")] public string? Status { get; init; }
     [JsonPropertyName("pid")] public int Pid { get; init; }
     [JsonPropertyName("bundle")] public string? Bundle { get; init; }
+    /// <summary>runc before 17.06 (Docker's fork) named the bundle this way; the legacy hook still accepts it.</summary>
+    [JsonPropertyName("bundlePath")] public string? BundlePath { get; init; }
     [JsonPropertyName("annotations")] public Dictionary<string, string>? Annotations { get; init; }
     [JsonPropertyName("root")] public string? Root { get; init; }
 

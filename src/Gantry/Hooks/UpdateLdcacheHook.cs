@@ -7,7 +7,7 @@ namespace Gantry.Hooks;
 
 // update-ldcache --folder D...: makes the injected driver libraries visible to the container's dynamic linker.
 // The configuration files are written here through the confined resolver; the cache itself is rebuilt by the
-// HOST ldconfig run inside the container root by a re-executed, namespaced, de-privileged child (LdconfigChild).
+// HOST ldconfig run inside the container root, namespaced and de-privileged (LdconfigJail, LdconfigThreadRunner).
 internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHook
 {
     public const string DefaultLdconfig = "/sbin/ldconfig";
@@ -40,7 +40,7 @@ internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHo
         var scratch = "ldconfig-" + RandomName.Uuid();
         try
         {
-            (runner ?? new LdconfigChildLauncher(context)).Run(root.HostPath, ldconfig, scratch);
+            (runner ?? new LdconfigThreadRunner(context)).Run(root.HostPath, ldconfig, scratch);
         }
         finally
         {
@@ -96,7 +96,8 @@ internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHo
         log.Debug($"appended library directories to {path}");
     }
 
-    static void RemoveScratchDirectory(ContainerRoot root, string name)
+    /// <summary>Removes the (empty) scratch directory the ldconfig child made, and its parent when that is empty too.</summary>
+    internal static void RemoveScratchDirectory(ContainerRoot root, string name)
     {
         if (root.TryOpen(ScratchParent, O.Path | O.Directory | O.NoFollow, out var dir, out _))
             using (dir) root.Sys.UnlinkAt(dir!.Value, name, At.RemoveDir);

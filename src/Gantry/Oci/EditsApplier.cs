@@ -23,7 +23,7 @@ internal sealed class EditsApplier(IRuntimeSyscalls os)
             foreach (var m in edits.Mounts)
             {
                 RemoveWhere(mounts, n => OciSpec.Str((JsonObject)n, "destination") == m.ContainerPath);
-                mounts.Add(JsonSerializer.SerializeToNode(new OciMount(m.ContainerPath, m.Type, m.HostPath, m.Options), OciJsonContext.Default.OciMount));
+                mounts.Add((JsonNode)new OciMount(m.ContainerPath, m.Type, m.HostPath, m.Options).ToNode());
             }
             SortByDepth(mounts);
         }
@@ -31,7 +31,7 @@ internal sealed class EditsApplier(IRuntimeSyscalls os)
         {
             if (!HookNames.Contains(h.HookName)) continue; // the CDI validator rejects these before they get here
             var list = spec.Array(spec.Object("hooks"), h.HookName);
-            list.Add(JsonSerializer.SerializeToNode(new OciHook(h.Path, h.Args, h.Env, h.Timeout), OciJsonContext.Default.OciHook));
+            list.Add((JsonNode)new OciHook(h.Path, h.Args, h.Env, h.Timeout).ToNode());
         }
         foreach (var gid in edits.AdditionalGids ?? [])
         {
@@ -71,12 +71,12 @@ internal sealed class EditsApplier(IRuntimeSyscalls os)
 
         var devices = spec.Array(spec.Object("linux"), "devices");
         RemoveWhere(devices, n => OciSpec.Str((JsonObject)n, "path") == d.Path);
-        devices.Add(JsonSerializer.SerializeToNode(new OciDevice(d.Path, type, major, minor, d.FileMode, uid, gid), OciJsonContext.Default.OciDevice));
+        devices.Add((JsonNode)new OciDevice(d.Path, type, major, minor, d.FileMode, uid, gid).ToNode());
         if (type is "b" or "c")
         {
             var rules = spec.Array(spec.Object("linux", "resources"), "devices");
             var access = string.IsNullOrEmpty(d.Permissions) ? "rwm" : d.Permissions;
-            rules.Add(JsonSerializer.SerializeToNode(new OciDeviceRule(true, type, major, minor, access), OciJsonContext.Default.OciDeviceRule));
+            rules.Add((JsonNode)new OciDeviceRule(true, type, major, minor, access).ToNode());
         }
     }
 

@@ -3,13 +3,23 @@ namespace Gantry.Runtime;
 // Finding the programs the shim execs or names in a spec, as the original does (toolkit.md §1.4 steps 3 and 5).
 internal static class BinaryLookup
 {
-    static readonly string[] DefaultDirs = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+    internal static readonly string[] DefaultDirs = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+    static List<string> SearchDirs(string? pathVariable)
+    {
+        var dirs = (pathVariable ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).ToList();
+        foreach (var d in DefaultDirs) if (!dirs.Contains(d)) dirs.Add(d);
+        return dirs;
+    }
+
+    /// <summary>Every directory whose entries can change what ResolveRuntime answers (for the fast-path record).</summary>
+    public static IEnumerable<string> RuntimeSearchDirectories(IReadOnlyList<string> candidates, string? pathVariable) =>
+        candidates.SelectMany(c => c.Contains('/') ? [Path.GetDirectoryName(Path.GetFullPath(c)) ?? "/"] : SearchDirs(pathVariable));
 
     /// <summary>The first candidate that is an executable file: a path with '/' as is, else searched in PATH then the defaults.</summary>
     public static string ResolveRuntime(IReadOnlyList<string> candidates, string? pathVariable)
     {
-        var dirs = (pathVariable ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).ToList();
-        foreach (var d in DefaultDirs) if (!dirs.Contains(d)) dirs.Add(d);
+        var dirs = SearchDirs(pathVariable);
         foreach (var c in candidates)
         {
             if (c.Contains('/')) { if (IsExecutable(c)) return Path.GetFullPath(c); continue; }

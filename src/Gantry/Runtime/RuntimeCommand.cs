@@ -19,7 +19,9 @@ internal static class RuntimeCommand
         if (parsed.Version)
             Console.Out.Write($"NVIDIA Container Runtime version {Cli.VersionInfo.Version}\ncommit: gantry\nspec: {OciSpecVersion}\n");
 
-        var config = ToolkitConfigFile.Load();
+        var configPath = ToolkitConfigFile.DefaultPath();
+        var configLine = FastPathCache.ConfigLine(configPath);
+        var config = ToolkitConfigFile.Load(configPath);
         var rt = config.NvidiaContainerRuntime;
         var level = RuntimeLog.ParseLevel(rt.LogLevel, out var levelValid);
         // Like the original, --version creates no log files.
@@ -28,8 +30,12 @@ internal static class RuntimeCommand
         try
         {
             if (!levelValid) log.Warning($"invalid log-level \"{rt.LogLevel}\" in config.toml; using info");
-            var runtime = BinaryLookup.ResolveRuntime(rt.Runtimes, Environment.GetEnvironmentVariable("PATH"));
+            var pathEnv = Environment.GetEnvironmentVariable("PATH");
+            var runtime = BinaryLookup.ResolveRuntime(rt.Runtimes, pathEnv);
             log.Debug($"Using low-level runtime {runtime}");
+            // Commands other than create log nothing below debug: the native fast path may replay this resolution.
+            if (levelValid && log.Level < Cli.LogLevel.Debug && !parsed.Version)
+                FastPathCache.Record(configPath, configLine, pathEnv ?? "", BinaryLookup.RuntimeSearchDirectories(rt.Runtimes, pathEnv), runtime, log);
             if (parsed.IsCreate) ModifyBundle(name, parsed, config, log, os);
             if (parsed.Version) { Console.Out.Write("\n"); Console.Out.Flush(); }
             log.Dispose();
@@ -47,20 +53,23 @@ internal static class RuntimeCommand
     {
         var forced = name.EndsWith(".cdi", StringComparison.Ordinal) ? "cdi" : name.EndsWith(".legacy", StringComparison.Ordinal) ? "legacy" : null;
         var configured = ModeResolver.Configured(config.NvidiaContainerRuntime.Mode, forced);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var specPath = parsed.SpecPath;
         var spec = OciSpec.Load(specPath, config.Features.AllowUnknownOciSpecFields ?? false);
         var applier = new EditsApplier(os);
         var ctk = BinaryLookup.ResolveHelper(config.NvidiaCtk.Path, "nvidia-ctk");
         var hook = BinaryLookup.ResolveHelper(config.NvidiaContainerRuntimeHook.Path, "nvidia-container-runtime-hook");
         var modifier = new SpecModifier(config, log, new CdiInjector(config, log, applier, ctk), hook);
-        modifier.Modify(spec, configured);
+        var mode = modifier.Modify(spec, configured);
+        if (mode != RuntimeMode.Legacy && Environment.ProcessPath is { } self && HookMerger.Merge(spec, self) is > 0 and var saved)
+            log.Debug($"Merged createContainer hooks: {saved} fewer process starts");
         // Everything above works on the tree in memory; only a complete spec reaches the disk.
         try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new Cli.GantryException($"cannot write the modified OCI spec {specPath}: {e.Message}", e);
         }
-        log.Debug($"Wrote the modified OCI spec {specPath}");
+        log.Debug($"Wrote the modified OCI spec {specPath} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms since the shim started reading it)");
     }
 
     static UnixFileMode SpecMode(string path)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gantry.Config;
+using Gantry.Discovery;
 using Gantry.Oci;
 using Gantry.Requests;
 
@@ -26,7 +27,7 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
             IgnoreImexChannelRequests = config.Features.IgnoreImexChannelRequests ?? false,
         };
         var withAnnotations = options with { AnnotationPrefixes = rt.CdiAnnotationPrefixes };
-        var mode = configured ?? ModeResolver.Auto(RequestResolver.Resolve(facts, withAnnotations).Devices);
+        var mode = configured ?? ModeResolver.Auto(RequestResolver.Resolve(facts, withAnnotations).Devices, injector.IsTegraWithoutNvml);
         // Annotations are honoured only in cdi mode.
         var request = RequestResolver.Resolve(facts, mode == RuntimeMode.Cdi ? withAnnotations : options);
         foreach (var w in request.Warnings) log.Warning(w);
@@ -39,18 +40,47 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         }
         RemoveNvidiaHooks(spec);
         if (!request.Devices.IsRequested) return mode;
-        if (request.ImexChannels.Count > 0) log.Warning($"IMEX channel requests are not supported by gantry's runtime yet; ignoring [{string.Join(" ", request.ImexChannels)}]");
-        foreach (var gated in new[] { "NVIDIA_GDS", "NVIDIA_MOFED", "NVIDIA_GDRCOPY", "NVIDIA_NVSWITCH" })
-            if (facts.Get(gated) == "enabled") log.Warning($"{gated}=enabled is not supported by gantry's runtime yet; ignoring it");
-
+        if (mode == RuntimeMode.Csv) { ModifyCsv(spec, facts, request); return mode; }
         var kind = mode == RuntimeMode.Cdi ? rt.CdiDefaultKind : CdiInjector.JitKind;
         var names = request.Devices.AsIds()
             .Select(id => Cdi.QualifiedName.IsQualified(id) ? id : Cdi.QualifiedName.Of(kind, id))
             .Distinct(StringComparer.Ordinal).ToList();
         var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
         if (requirements.Count > 0) injector.CheckRequirements(requirements, names);
-        injector.Inject(spec, names);
+        if (mode == RuntimeMode.JitCdi) names.AddRange(JitExtras(facts, request));
+        else if (request.ImexChannels.Count > 0 || GatedModes(facts).Any())
+            log.Info("Gated devices (NVIDIA_GDS, …) and IMEX channels are injected in jit-cdi mode only; ignoring them in cdi mode");
+        injector.Inject(spec, names, () => Capabilities(facts));
         return mode;
+    }
+
+    // Tegra: the CSV mount specs give the files and device 0; requirements are checked against what NVML (if any)
+    // says; the gated families come as in jit-cdi. NVIDIA_REQUIRE_JETPACK=csv-mounts=all reads every *.csv file.
+    void ModifyCsv(OciSpec spec, ContainerFacts facts, ContainerRequest request)
+    {
+        var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
+        if (requirements.Count > 0) injector.CheckCsvRequirements(requirements);
+        var allFiles = (facts.Get("NVIDIA_REQUIRE_JETPACK") ?? "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries).Contains("csv-mounts=all");
+        injector.InjectCsv(spec, request.Devices.AsIds(), allFiles);
+        var gated = GatedModes(facts).Select(CdiInjector.GatedName).ToList();
+        if (gated.Count > 0) injector.Inject(spec, gated, () => Capabilities(facts));
+    }
+
+    // jit-cdi also injects the gated families switched on by their variable (the literal value "enabled") and
+    // the requested IMEX channels, as devices of the just-in-time vendor.
+    static IEnumerable<string> JitExtras(ContainerFacts facts, ContainerRequest request) =>
+        GatedModes(facts).Select(CdiInjector.GatedName).Concat(request.ImexChannels.Select(CdiInjector.ImexName));
+
+    static IEnumerable<string> GatedModes(ContainerFacts facts) =>
+        Cdi.Generate.GatedDevices.Variables.Where(v => facts.Get(v.Variable) == "enabled").Select(v => v.Mode);
+
+    DriverCapability Capabilities(ContainerFacts facts)
+    {
+        try
+        {
+            return DriverCapabilityRequest.Resolve(facts, DriverCapabilityRequest.ParseSupported(config.SupportedDriverCapabilities));
+        }
+        catch (UnsupportedCapabilityException e) { throw new Cli.GantryException(e.Message, e); }
     }
 
     void AddLegacyHook(OciSpec spec)
@@ -58,7 +88,7 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         var prestart = spec.Array(spec.Object("hooks"), "prestart");
         if (prestart.OfType<JsonObject>().Any(IsNvidiaHook)) { log.Info("The NVIDIA prestart hook is already in the spec"); return; }
         var hook = new OciHook(legacyHookPath, [Path.GetFileName(legacyHookPath), "prestart"], null, null);
-        prestart.Add(System.Text.Json.JsonSerializer.SerializeToNode(hook, OciJsonContext.Default.OciHook));
+        prestart.Add((JsonNode)hook.ToNode());
     }
 
     static void RemoveNvidiaHooks(OciSpec spec)

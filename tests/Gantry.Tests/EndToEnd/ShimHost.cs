@@ -12,15 +12,19 @@ public sealed class ShimHost : IDisposable
     internal string LogFile => Dir["runtime.log"];
     internal string StateRoot => Dir["state"];
 
-    public ShimHost()
+    public ShimHost() : this([]) { }
+
+    /// <param name="simulateArgs">more `gantry simulate` flags for the 2-GPU host (e.g. --mig 1:2)</param>
+    internal ShimHost(params string[] simulateArgs)
     {
         if (TestEnvironment.MissingBinary() is not null || !TestEnvironment.IsRoot) return;
-        var sim = TestEnvironment.Run(TestEnvironment.Gantry, "simulate", HostRoot, "--gpus", "2", "--device-nodes", "char");
+        var sim = TestEnvironment.Run(TestEnvironment.Gantry, ["simulate", HostRoot, "--gpus", "2", "--device-nodes", "char", .. simulateArgs]);
         Assert.True(sim.ExitCode == 0, sim.Combined);
         WriteConfig("config.toml", "runc");
     }
 
-    /// <summary>A config.toml naming the low-level runtime(s) and extra lines; returns its path.</summary>
+    /// <summary>A config.toml naming the low-level runtime(s) and extra lines; returns its path. CDI specs are
+    /// read from a private directory: the Podman tests put specs in /var/run/cdi while these run.</summary>
     internal string WriteConfig(string name, string runtimes, string extra = "")
     {
         var path = Dir[name];
@@ -31,6 +35,8 @@ public sealed class ShimHost : IDisposable
             [nvidia-container-runtime]
             debug = "{LogFile}"
             runtimes = [{string.Join(", ", runtimes.Split(',').Select(r => $"\"{r}\""))}]
+            [nvidia-container-runtime.modes.cdi]
+            spec-dirs = ["{Dir["cdi"]}"]
             [nvidia-ctk]
             path = "{TestEnvironment.NvidiaCtk}"
             """);

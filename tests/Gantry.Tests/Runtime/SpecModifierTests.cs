@@ -16,7 +16,7 @@ public sealed class SpecModifierTests
         config.NvidiaContainerRuntime.CdiSpecDirs = ["/nonexistent-cdi-dir"];
         var log = new RuntimeLog(Gantry.Cli.LogLevel.Debug, null, null, false);
         var injector = new CdiInjector(config, log, new EditsApplier(new FakeRuntimeSyscalls()), "/usr/bin/nvidia-ctk",
-            (_, _) => throw new InvalidOperationException("discovery must not run"));
+            (_, _, _) => throw new InvalidOperationException("discovery must not run"));
         var spec = OciSpec.Parse(Encoding.UTF8.GetBytes(json), "config.json", false);
         var m = new SpecModifier(config, log, injector, "/usr/bin/nvidia-container-runtime-hook").Modify(spec, mode);
         return (Encoding.UTF8.GetString(spec.Serialize()).TrimEnd(), m);

@@ -50,10 +50,12 @@ internal static class CommonEditsBuilder
     }
 
     // The links a driver install (or ldconfig) would have made: libcuda.so, libGLX_indirect.so.0, SONAME and .so links.
-    internal static List<(string Target, string Link)> LibrarySymlinks(DriverInventory inv)
+    internal static List<(string Target, string Link)> LibrarySymlinks(DriverInventory inv) => LibrarySymlinks(inv.Roots, inv.Libraries);
+
+    internal static List<(string Target, string Link)> LibrarySymlinks(Host.HostRoots roots, IEnumerable<string> libraries)
     {
         var links = new List<(string, string)>();
-        var libs = inv.Libraries.Select(l => (Host: l, Name: Path.GetFileName(l), Dir: Path.GetDirectoryName(inv.Roots.ToContainerPath(l))!)).ToList();
+        var libs = libraries.Select(l => (Host: l, Name: Path.GetFileName(l), Dir: Path.GetDirectoryName(roots.ToContainerPath(l))!)).ToList();
         foreach (var (_, name, dir) in libs)
         {
             if (Glob.Match("libcuda.so.*.*", name)) links.Add(("libcuda.so.1", dir + "/libcuda.so"));

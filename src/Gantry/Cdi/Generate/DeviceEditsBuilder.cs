@@ -3,8 +3,8 @@ using Gantry.Edits;
 
 namespace Gantry.Cdi.Generate;
 
-// The edits that belong to one GPU or one MIG device: its device nodes and DRM links.
-internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks, bool additionalGids)
+// The edits that belong to one GPU or one MIG device: its device nodes and (unless told not to) DRM nodes and links.
+internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks, bool additionalGids, bool drm = true)
 {
     readonly DeviceNodeLocator _nodes = new(inv.Roots, inv.AcceptsPlainDeviceFiles);
     readonly Dictionary<string, int> _migMinors = ProcDriver.MigMinors(inv.Roots);
@@ -13,9 +13,10 @@ internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks,
     {
         var edits = new ContainerEdits { DeviceNodes = new() };
         AddNode(edits, $"/dev/nvidia{gpu.Minor}");
-        var drm = _nodes.DrmNodes(gpu.BusId);
-        foreach (var host in drm) AddNode(edits, inv.Roots.DevToContainerPath(host));
-        if (hooks.CreateSymlinks(_nodes.DrmByPathLinks(gpu.BusId, drm)) is { } h) edits.Hooks = [h];
+        if (!drm) return edits;
+        var drmNodes = _nodes.DrmNodes(gpu.BusId);
+        foreach (var host in drmNodes) AddNode(edits, inv.Roots.DevToContainerPath(host));
+        if (hooks.CreateSymlinks(_nodes.DrmByPathLinks(gpu.BusId, drmNodes)) is { } h) edits.Hooks = [h];
         return edits;
     }
 

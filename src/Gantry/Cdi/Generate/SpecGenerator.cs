@@ -12,6 +12,8 @@ internal sealed record GenerateOptions
     public IReadOnlyList<string> DeviceIds { get; init; } = ["all"];
     public bool NoAllDevice { get; init; }
     public bool AdditionalGids { get; init; } = true;
+    /// <summary>Whether GPUs bring their DRM nodes (/dev/dri) and by-path links: the graphics side of a GPU.</summary>
+    public bool DrmNodes { get; init; } = true;
 }
 
 // discovery → one CDI spec: a device per GPU / MIG device under each naming strategy, the common edits,
@@ -24,7 +26,7 @@ internal static class SpecGenerator
     {
         foreach (var s in o.NamingStrategies)
             if (!Strategies.Contains(s)) throw new UsageException($"invalid device name strategy '{s}': use index, uuid or type-index");
-        var builder = new DeviceEditsBuilder(inv, hooks, o.AdditionalGids);
+        var builder = new DeviceEditsBuilder(inv, hooks, o.AdditionalGids, o.DrmNodes);
         var devices = new List<Device>();
         var noneRequested = o.DeviceIds.Contains("none");
         foreach (var (names, edits) in Select(inv, builder, o))

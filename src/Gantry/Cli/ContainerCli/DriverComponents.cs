@@ -43,9 +43,7 @@ internal static class DriverComponents
     /// <summary>The library name prefixes in lookup order (utility, compute, ngx, video, graphics+glvnd), filtered by capability.</summary>
     public static List<string> LibraryNames(DriverCapability caps)
     {
-        // video brings the compute libraries and display the graphics ones, as in the original's flag table.
-        if ((caps & DriverCapability.Video) != 0) caps |= DriverCapability.Compute;
-        if ((caps & DriverCapability.Display) != 0) caps |= DriverCapability.Graphics;
+        caps = DriverCapabilities.ForLibraries(caps);
         return DriverCapabilities.Libraries.Where(l => (caps & l.Capability) != 0).SelectMany(l => l.Prefixes).ToList();
     }
 
@@ -131,8 +129,7 @@ internal static class DriverComponents
     {
         var nodes = new List<string> { "/dev/nvidiactl" };
         bool Wanted(DriverCapability c) => caps is null || (caps.Value & c) != 0;
-        foreach (var (node, cap) in new[] { ("/dev/nvidia-uvm", DriverCapability.Compute | DriverCapability.Video),
-                     ("/dev/nvidia-uvm-tools", DriverCapability.Compute | DriverCapability.Video), ("/dev/nvidia-modeset", DriverCapability.Display) })
+        foreach (var (node, cap) in DriverCapabilities.ControlNodes)
             if (Wanted(cap) && Resolve(d.Roots, node) is not null) nodes.Add(node);
         return nodes;
     }

@@ -1,0 +1,105 @@
+using Gantry.Cli;
+using Gantry.Host;
+
+namespace Gantry.Hooks;
+
+// The confinement the host ldconfig runs in (both ways of starting it use it: LdconfigThreadRunner in-process,
+// LdconfigChildHook in a re-executed child). Namespaces, root and capabilities are per thread until execve, so
+// every step runs on the one thread that then starts ldconfig:
+//   1. new mount, UTS, IPC and network namespaces; every mount private so nothing propagates to the host
+//   2. the root bind-mounted onto itself (pivot_root needs a mount point)
+//   3. a tmpfs at /run/nvidia-ctk-hook/<scratch> inside the root, the host ldconfig bound read-only onto a file in it
+//   4. pivot_root into the root (chroot where the host root cannot be pivoted away, e.g. initramfs)
+//   5. read-only empty tmpfs over the root's /proc, /sys and /dev: no kernel knob or device is reachable
+//   6. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs
+internal static class LdconfigJail
+{
+    const int CapDacOverride = 1;
+    public const int Namespaces = CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc | CloneFlags.NewNet;
+
+    /// <summary>The bound ldconfig inside the root: an O_PATH fd, its path there, and the host file it must be.</summary>
+    internal sealed record Prepared(ContainerRoot Root, OwnedFd Exe, string ExePath, FileStatus HostFile) : IDisposable
+    {
+        public void Dispose() { Exe.Dispose(); Root.Dispose(); }
+    }
+
+    /// <summary>Steps 1–3 (namespaces must already be unshared on this thread).</summary>
+    public static Prepared Prepare(ISyscalls sys, string rootPath, string ldconfig, string scratch)
+    {
+        PrivateRoot(sys, rootPath);
+
+        using var host = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(At.FdCwd, ldconfig, O.Path), "open", ldconfig));
+        SyscallResult.Check(sys.Statx(host.Value, "", At.EmptyPath, out var hostStat), "stat", ldconfig);
+        var root = ContainerRoot.Open(sys, rootPath);
+        try
+        {
+            using var parent = root.MkdirAll(UpdateLdcacheHook.ScratchParent, 0b111_101_101);
+            var scratchPath = UpdateLdcacheHook.ScratchParent + "/" + scratch;
+            using var tmpfs = ConfinedMounts.MountScratchTmpfs(root, UpdateLdcacheHook.ScratchParent, parent, scratch, (long)hostStat.Size);
+            root.CreateExclusive(tmpfs, "ldconfig", 0b101_000_000, scratchPath + "/ldconfig").Dispose();
+            var exePath = scratchPath + "/ldconfig";
+            using (var target = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(tmpfs.Value, "ldconfig", O.Path | O.NoFollow), "open", exePath)))
+                ConfinedMounts.BindReadOnly(root, host, target, exePath, Ms.NoSuid | Ms.NoDev | Ms.NoSymFollow);
+            SyscallResult.Check(sys.Mount(null, tmpfs.ProcPath, null, Ms.Remount | Ms.Bind | Ms.RdOnly | Ms.NoSuid | Ms.NoDev, null), "remount read-only", scratchPath);
+            var exe = root.Open(exePath, O.Path | O.NoFollow);
+            if (!root.Stat(exe, exePath).SameFileAs(hostStat))
+            {
+                exe.Dispose();
+                throw new IOException($"{exePath} is not the host ldconfig just bound there");
+            }
+            return new Prepared(root, exe, exePath, hostStat);
+        }
+        catch
+        {
+            root.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Steps 1 and 2 past the unshare: nothing propagates to the host, and the root is a mount point.</summary>
+    public static void PrivateRoot(ISyscalls sys, string rootPath)
+    {
+        SyscallResult.Check(sys.Mount(null, "/", null, Ms.Rec | Ms.Private, null), "make private", "/");
+        SyscallResult.Check(sys.Mount(rootPath, rootPath, null, Ms.Bind | Ms.Rec, null), "bind mount", rootPath);
+    }
+
+    /// <summary>Steps 4–6: this thread's root becomes the container root, the kernel trees are masked and its
+    /// capabilities are cut.</summary>
+    public static void Enter(ISyscalls sys, ContainerRoot root, int lastCapability, bool noPivot = false)
+    {
+        EnterRoot(sys, root, noPivot);
+        MaskKernelTrees(sys);
+        SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCapability), "drop capabilities", "ldconfig");
+    }
+
+    public static void EnterRoot(ISyscalls sys, ContainerRoot root, bool noPivot)
+    {
+        SyscallResult.Check(sys.FChdir(root.Fd.Value), "chdir", root.HostPath);
+        var r = noPivot ? -Errno.EINVAL : sys.PivotRoot(".", ".");
+        if (r == 0)
+        {
+            // The old root now sits on top of the new one; detach it so no host path stays reachable.
+            SyscallResult.Check(sys.Umount(".", Ms.MntDetach), "detach old root", "/");
+        }
+        else if (r == -Errno.EINVAL)
+        {
+            // pivot_root is impossible when the host root is rootfs (initramfs); chroot confines paths as well.
+            SyscallResult.Check(sys.Chroot("."), "chroot", root.HostPath);
+        }
+        else SyscallResult.Check(r, "pivot_root", root.HostPath);
+        SyscallResult.Check(sys.Chdir("/"), "chdir", "/");
+    }
+
+    // Past pivot_root, so these names are the root's; only directories are covered (a symlink there is the image's
+    // own business and stays inside the root).
+    public static void MaskKernelTrees(ISyscalls sys)
+    {
+        foreach (var dir in new[] { "/proc", "/sys", "/dev" })
+        {
+            if (sys.Statx(At.FdCwd, dir, At.SymlinkNoFollow, out var st) < 0 || !st.IsDirectory) continue;
+            SyscallResult.Check(sys.Mount("tmpfs", dir, "tmpfs", Ms.RdOnly | Ms.NoSuid | Ms.NoDev | Ms.NoExec, "size=4k,mode=0555"), "mask", dir);
+        }
+    }
+
+    public static string[] Arguments(string ldconfig) => [Path.GetFileName(ldconfig), "-f", "/etc/ld.so.conf", "-C", "/etc/ld.so.cache"];
+}
