@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: a container's life (create + start + delete) through nvidia-container-runtime against plain runc,
 # without GPUs, with 1 and 8 GPUs (jit-cdi) and 1 GPU from a CDI spec (cdi), plus `docker run --rm` with
-# --runtime=nvidia against runc on a private dockerd. Medians of interleaved runs; ratios against plain runc.
+# --runtime=nvidia against runc on a private dockerd, and `state` (a command other than create) alone.
+# Medians of interleaved runs; ratios against plain runc.
 #   bench/runtime.sh [RUNS]     (default 30; `bench/runtime.sh 3` is the smoke run)   needs root, runc, busybox
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,7 @@ have_docker=
 if command -v dockerd >/dev/null && command -v containerd >/dev/null; then
   printf '#!/bin/sh\nexport NVIDIA_CTK_CONFIG_FILE_PATH=%s\nexec %s "$@"\n' "$work/auto.toml" "$shim" >"$work/nvidia-container-runtime"
   chmod +x "$work/nvidia-container-runtime"
-  printf '{"runtimes":{"nvidia":{"path":"%s","args":[]}}}\n' "$work/nvidia-container-runtime" >"$work/daemon.json"
+  ./out/nvidia-ctk --quiet runtime configure --runtime=docker --config="$work/daemon.json" --nvidia-runtime-path="$work/nvidia-container-runtime"
   containerd --root "$work/cr" --state "$work/cs" --address "$work/c.sock" >"$work/containerd.log" 2>&1 & ctrd_pid=$!
   for _ in $(seq 100); do [ -S "$work/c.sock" ] && break; sleep 0.1; done
   dockerd --data-root "$work/d" --exec-root "$work/e" --pidfile "$work/dockerd.pid" -H "unix://$work/d.sock" --iptables=false \
@@ -72,7 +73,18 @@ drun() { # name, runtime, env
   t1=$(date +%s%N); samples[$1]+="$(( (t1 - t0) / 1000 )) "
 }
 
+# A command other than create, alone: `state` of one created container through the shim (its native fast path
+# replays the recorded runc) and through runc, interleaved.
+cp "$work/plain/pristine.json" "$work/plain/config.json"
+runc --root "$work/state" create --bundle "$work/plain" probe </dev/null >/dev/null 2>&1
+state() { # name, runtime
+  local t0 t1; t0=$(date +%s%N)
+  NVIDIA_CTK_CONFIG_FILE_PATH=$work/auto.toml "$2" --root "$work/state" state probe >/dev/null
+  t1=$(date +%s%N); samples[$1]+="$(( (t1 - t0) / 1000 )) "
+}
+
 for ((i = 0; i < runs; i++)); do
+  for _ in 1 2 3; do state "state, runc" runc; state "state, shim" "$shim"; done
   life "runc" runc "$work/auto.toml" plain
   life "shim, no GPU" "$shim" "$work/auto.toml" plain
   life "shim, 1 GPU (jit-cdi)" "$shim" "$work/auto.toml" gpu1
@@ -84,12 +96,21 @@ for ((i = 0; i < runs; i++)); do
   fi
 done
 
+runc --root "$work/state" delete --force probe >/dev/null 2>&1 || true
+
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+printf '%-30s %10s %8s\n' "state ($((runs * 3)) runs)" "median ms" "+ms"
+base=$(median "${samples[state, runc]}")
+for name in "state, runc" "state, shim"; do
+  m=$(median "${samples[$name]}"); awk -v n="$name" -v m="$m" -v b="$base" 'BEGIN {printf "%-30s %10.1f %8.1f\n", n, m/1000, (m-b)/1000}'
+done
 printf '%-30s %10s %8s\n' "create+start+delete ($runs runs)" "median ms" "ratio"
 base=$(median "${samples[runc]}")
 for name in "runc" "shim, no GPU" "shim, 1 GPU (jit-cdi)" "shim, 8 GPUs (jit-cdi)" "shim, 1 GPU (cdi)"; do
   m=$(median "${samples[$name]}"); awk -v n="$name" -v m="$m" -v b="$base" 'BEGIN {printf "%-30s %10.1f %8.2f\n", n, m/1000, m/b}'
 done
+one=$(median "${samples[shim, 1 GPU (jit-cdi)]}"); eight=$(median "${samples[shim, 8 GPUs (jit-cdi)]}")
+awk -v a="$eight" -v b="$one" 'BEGIN {printf "%-30s %10s %8.2f\n", "8 GPUs / 1 GPU (jit-cdi)", "", a/b}'
 if [ -n "$have_docker" ]; then
   base=$(median "${samples[docker run, runc]}")
   for name in "docker run, runc" "docker run, nvidia, 1 GPU"; do
