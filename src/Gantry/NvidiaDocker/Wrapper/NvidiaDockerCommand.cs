@@ -40,6 +40,10 @@ internal static class NvidiaDockerCommand
         IDockerQueries Docker() => DockerEndpoint.LocalSocket(settings.DockerCommand, line.GlobalOptions, Environment.GetEnvironmentVariable) is { } socket
             ? new DockerSocketQueries(socket) : new DockerCliQueries(settings.DockerCommand, line.GlobalOptions);
         var docker = line.IsRunOrCreate ? Docker() : null!;
+        // Local GPUs: NVML and the volume's state are read on the other core while Docker is asked for the image's
+        // labels; they are only looked at (and their errors only reported) when the image turns out to need GPUs.
+        var remoteHost = !string.IsNullOrEmpty(settings.NvHost) || settings.DockerHost is { Length: > 0 } h && !h.StartsWith("unix://", StringComparison.Ordinal);
+        var local = line.IsRunOrCreate && !remoteHost ? Task.Run(() => LocalFacts(settings, docker)) : null;
         return WrapperPlanner.PlanVolumeMode(args, docker,
             image => DockerLookup.Pull(settings.DockerCommand, line.GlobalOptions, image),
             () =>
@@ -47,15 +51,19 @@ internal static class NvidiaDockerCommand
                 if (!PluginAddressParser.TryParse(settings.NvHost, settings.DockerHost, out var remote, out var warning, out var error))
                     throw new GantryException(error);
                 if (warning is not null) Log(argv0, warning);
-                return remote is null ? Local(settings, docker) : new RemoteGpuArguments(path => RemoteGet(remote, path), settings.Gpus);
+                if (remote is not null) return new RemoteGpuArguments(path => RemoteGet(remote, path), settings.Gpus);
+                UvmModule.Ensure(Roots(settings));
+                var (host, volumeExists) = (local ?? Task.FromResult(LocalFacts(settings, docker))).GetAwaiter().GetResult();
+                return new LocalGpuArguments(host, settings.Gpus, _ => volumeExists);
             });
     }
 
-    static LocalGpuArguments Local(WrapperSettings settings, IDockerQueries docker)
+    static HostRoots Roots(WrapperSettings settings) => new(settings.DriverRoot, settings.DevRoot);
+
+    static (InventoryGpuHost Host, bool VolumeExists) LocalFacts(WrapperSettings settings, IDockerQueries docker)
     {
-        var roots = new HostRoots(settings.DriverRoot, settings.DevRoot);
-        UvmModule.Ensure(roots);
-        return new LocalGpuArguments(InventoryGpuHost.FromNvml(roots), settings.Gpus, docker.VolumeExists);
+        var host = InventoryGpuHost.FromNvml(Roots(settings));
+        return (host, docker.VolumeExists(DriverVolume.VolumeName(host.DriverVersion)));
     }
 
     static MiniHttpResponse RemoteGet(PluginAddress plugin, string path)
