@@ -17,6 +17,10 @@ internal sealed record ContainerState
     [JsonPropertyName("annotations")] public Dictionary<string, string>? Annotations { get; init; }
     [JsonPropertyName("root")] public string? Root { get; init; }
 
+    // Read as a document, not through the serializer: every hook process decodes this once, and building the
+    // serializer's metadata for it cost more than all the hook's own work.
+    static readonly JsonDocumentOptions DocumentOptions = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
+
     /// <summary>Reads the state from a file, or from stdin when the name is "" or "-".</summary>
     public static ContainerState Load(string? file, Func<Stream> stdin)
     {
@@ -24,8 +28,18 @@ internal sealed record ContainerState
         try
         {
             using var stream = fromStdin ? stdin() : File.OpenRead(file!);
-            return JsonSerializer.Deserialize(stream, HookJsonContext.Default.ContainerState)
-                ?? throw new GantryException($"container state from {(fromStdin ? "stdin" : file)} is null");
+            using var doc = JsonDocument.Parse(stream, DocumentOptions);
+            var o = doc.RootElement;
+            if (o.ValueKind == JsonValueKind.Null) throw new GantryException($"container state from {(fromStdin ? "stdin" : file)} is null");
+            if (o.ValueKind != JsonValueKind.Object) throw new JsonException($"the state is a JSON {o.ValueKind.ToString().ToLowerInvariant()}, not an object");
+            return new ContainerState
+            {
+                OciVersion = Str(o, "ociVersion"), Id = Str(o, "id"), Status = Str(o, "status"), Bundle = Str(o, "bundle"), Root = Str(o, "root"),
+                Pid = o.TryGetProperty("pid", out var pid) && pid.ValueKind != JsonValueKind.Null ? Int(pid) : 0,
+                Annotations = o.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object
+                    ? a.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new JsonException($"annotation {p.Name} is not a string"))
+                    : null,
+            };
         }
         catch (JsonException e)
         {
@@ -46,38 +60,29 @@ internal sealed record ContainerState
         if (!string.IsNullOrEmpty(Root)) return Absolute(Root);
         if (string.IsNullOrEmpty(Bundle)) throw new GantryException("container state has neither a root nor a bundle path");
         var config = Path.Combine(Bundle, "config.json");
-        OciRootOnly? spec;
+        string? path;
         try
         {
             using var s = File.OpenRead(config);
-            spec = JsonSerializer.Deserialize(s, HookJsonContext.Default.OciRootOnly);
+            using var doc = JsonDocument.Parse(s, DocumentOptions);
+            path = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("root", out var root) && root.ValueKind == JsonValueKind.Object
+                ? Str(root, "path") : null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
         {
             throw new GantryException($"failed to load OCI spec {config}: {e.Message}", e);
         }
-        var path = spec?.Root?.Path;
         if (string.IsNullOrEmpty(path)) throw new GantryException($"OCI spec {config} has no root.path");
         return Absolute(path);
     }
 
+    static string? Str(JsonElement o, string name) =>
+        !o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == JsonValueKind.String ? v.GetString() : throw new JsonException($"\"{name}\" is not a string");
+
+    static int Int(JsonElement v) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : throw new JsonException("\"pid\" is not a 32-bit integer");
+
     string Absolute(string path) =>
         Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(Bundle ?? Directory.GetCurrentDirectory(), path));
 }
-
-/// <summary>Only the part of config.json the hooks need: decoding nothing else keeps unknown content harmless.</summary>
-internal sealed record OciRootOnly
-{
-    [JsonPropertyName("root")] public OciRoot? Root { get; init; }
-}
-
-internal sealed record OciRoot
-{
-    [JsonPropertyName("path")] public string? Path { get; init; }
-    [JsonPropertyName("readonly")] public bool Readonly { get; init; }
-}
-
-[JsonSourceGenerationOptions(AllowTrailingCommas = true, ReadCommentHandling = JsonCommentHandling.Skip)]
-[JsonSerializable(typeof(ContainerState))]
-[JsonSerializable(typeof(OciRootOnly))]
-internal sealed partial class HookJsonContext : JsonSerializerContext;

@@ -52,7 +52,6 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
-            RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = "/",
         };
@@ -65,13 +64,13 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
     }
 
     /// <summary>Waits for the ldconfig process (or the child that becomes it); its output goes to the debug log.</summary>
+    /// <remarks>Only stderr is a pipe (stdout is the hook's own; ldconfig -f/-C prints nothing there), so one
+    /// synchronous read suffices: no thread pool is started for a process that lives a few milliseconds.</remarks>
     internal static void Wait(Process process, HookContext context, string rootHostPath, string ldconfigHostPath)
     {
         process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var output = process.StandardError.ReadToEnd().Trim();
         process.WaitForExit();
-        var output = (stdout.Result + stderr.Result).Trim();
         if (output.Length > 0) context.Log.Debug($"ldconfig child output: {output}");
         if (process.ExitCode != 0)
             throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath} (exit code {process.ExitCode}): {Tail(output)}");

@@ -65,7 +65,7 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
         var args = LdconfigJail.Arguments(ldconfigHostPath);
         var psi = new ProcessStartInfo(exePath)
         {
-            UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/",
+            UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true, WorkingDirectory = "/",
         };
         foreach (var a in args.Skip(1)) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
