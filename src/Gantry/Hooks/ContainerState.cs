@@ -34,7 +34,7 @@ internal sealed record ContainerState
             if (o.ValueKind != JsonValueKind.Object) throw new JsonException($"the state is a JSON {o.ValueKind.ToString().ToLowerInvariant()}, not an object");
             return new ContainerState
             {
-                OciVersion = Str(o, "ociVersion"), Id = Str(o, "id"), Status = Str(o, "status"), Bundle = Str(o, "bundle"), Root = Str(o, "root"),
+                OciVersion = Str(o, "ociVersion"), Id = Str(o, "id"), Status = Str(o, "status"), Bundle = Str(o, "bundle"), BundlePath = Str(o, "bundlePath"), Root = Str(o, "root"),
                 Pid = o.TryGetProperty("pid", out var pid) && pid.ValueKind != JsonValueKind.Null ? Int(pid) : 0,
                 Annotations = o.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object
                     ? a.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new JsonException($"annotation {p.Name} is not a string"))
