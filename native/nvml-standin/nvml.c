@@ -31,11 +31,39 @@
  *   mig                             starts the next MIG device of the last GPU; its index = order under it
  *     uuid MIG-...  gi 1  ci 0  profile 1g.5gb  memory-total 5368709120  memory-used 0
  *     name ...                      (default "<parent name> MIG <profile>")
+ *
+ * Telemetry (per GPU; each absent key makes its function answer NOT_SUPPORTED, as on a GPU without it).
+ * A value "LO..HI" is a live reading: it moves within [LO, HI] as a deterministic pseudo-random walk over
+ * wall-clock time (a new target every second, eased in between), so two reads a second apart differ and
+ * every client sees the same value at the same instant. GANTRY_NVML_TIME=<seconds since the epoch> freezes
+ * the clock (golden tests). A single value is constant.
+ *     power 60000..250000           nvmlDeviceGetPowerUsage, mW
+ *     power-limit 400000            nvmlDeviceGetPowerManagementLimit / GetEnforcedPowerLimit, mW
+ *     temperature 31..68            nvmlDeviceGetTemperature (GPU sensor), °C
+ *     utilization-gpu 0..100        nvmlDeviceGetUtilizationRates .gpu; utilization-memory → .memory, %
+ *     encoder 0..20  decoder 0..20  nvmlDeviceGetEncoderUtilization / GetDecoderUtilization, %
+ *     clock-sm 210..1410            nvmlDeviceGetClockInfo SM and GRAPHICS; clock-mem → MEM, MHz
+ *     max-clock-sm 1410             nvmlDeviceGetMaxClockInfo SM and GRAPHICS; max-clock-mem → MEM, MHz
+ *     bar1-total 68719476736        nvmlDeviceGetBAR1MemoryInfo, bytes; bar1-used LO..HI (default 0)
+ *     pcie-gen 4  pcie-width 16     nvmlDeviceGetMaxPcieLinkGeneration / GetMaxPcieLinkWidth
+ *     pcie-rx 0..900000             nvmlDeviceGetPcieThroughput RX; pcie-tx → TX, KB/s
+ *     cores 6912                    nvmlDeviceGetNumGpuCores
+ *     memory-bus-width 5120         nvmlDeviceGetMemoryBusWidth, bits
+ *     ecc 1                         nvmlDeviceGetEccMode (current = pending)
+ *     ecc-errors-l1 0  ecc-errors-l2 0  ecc-errors-memory 0   nvmlDeviceGetMemoryErrorCounter (any type)
+ *     process 4242 python3 2147483648   one line per compute process: pid, name, used bytes
+ *                                   (nvmlDeviceGetComputeRunningProcesses{,_v2,_v3}, nvmlSystemGetProcessName)
+ *     memory-used also takes LO..HI.
+ *   topology 0 1 hostbridge         top level: nvmlDeviceGetTopologyCommonAncestor of GPUs 0 and 1 (either
+ *                                   order); internal|single|multiple|hostbridge|node|system or the number
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdint.h>
+#include <time.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +95,11 @@ typedef struct { unsigned int version; unsigned long long total, reserved, free,
 
 #define MAX_GPUS 64
 #define MAX_MIG 8
+#define MAX_PROCS 32
+
+/* A reading: constant (lo == hi) or a walk within [lo, hi]; absent → NOT_SUPPORTED. */
+typedef struct { int have; unsigned long long lo, hi; } reading_t;
+typedef struct { unsigned int pid; unsigned long long used; char name[64]; } proc_t;
 #define SLOTS (1 + MAX_MIG) /* a GPU and its MIG devices sit side by side in g_dev */
 
 typedef struct nvmlDevice_st {
@@ -76,12 +109,18 @@ typedef struct nvmlDevice_st {
     char uuid[96], name[96], profile[32];
     unsigned int domain, bus, dev, fn, pci_device_id, pci_subsystem_id;
     int brand, have_cc, cc_major, cc_minor, have_mem, mig_capable, mig_mode, mig_pending;
-    unsigned long long mem_total, mem_used;
+    unsigned long long mem_total;
+    reading_t mem_used, power, power_limit, temperature, util_gpu, util_mem, encoder, decoder, clock_sm, clock_mem,
+        max_clock_sm, max_clock_mem, bar1_total, bar1_used, pcie_gen, pcie_width, pcie_rx, pcie_tx, cores, bus_width,
+        ecc, ecc_l1, ecc_l2, ecc_mem;
+    unsigned int proc_count;
+    proc_t procs[MAX_PROCS];
 } *nvmlDevice_t;
 
 static struct nvmlDevice_st g_dev[MAX_GPUS * SLOTS];
 static unsigned int g_count;
 static char g_driver[80], g_nvml[80];
+static signed char g_topology[MAX_GPUS][MAX_GPUS]; /* nvmlGpuTopologyLevel_t + 1; 0 = unknown */
 static int g_cuda;
 static int g_refcount;
 static volatile char g_lock;
@@ -141,9 +180,77 @@ static int parse_brand(const char *s)
     return -1;
 }
 
+/* "N" or "LO..HI" (LO <= HI). */
+static int parse_reading(const char *s, reading_t *r)
+{
+    const char *dots = strstr(s, "..");
+    char lo[32];
+    if (!dots) {
+        if (!parse_uint(s, &r->lo)) return 0;
+        r->hi = r->lo;
+    } else {
+        size_t n = (size_t)(dots - s);
+        if (n == 0 || n >= sizeof lo) return 0;
+        memcpy(lo, s, n); lo[n] = '\0';
+        if (!parse_uint(lo, &r->lo) || !parse_uint(dots + 2, &r->hi) || r->hi < r->lo) return 0;
+    }
+    r->have = 1;
+    return 1;
+}
+
+/* "process PID NAME BYTES": NAME may not hold spaces. */
+static int parse_process(const char *s, struct nvmlDevice_st *d)
+{
+    if (d->proc_count >= MAX_PROCS) return 0;
+    proc_t *p = &d->procs[d->proc_count];
+    unsigned long long used;
+    int consumed = 0;
+    if (sscanf(s, "%u %63s %llu%n", &p->pid, p->name, &used, &consumed) != 3 || s[consumed] != '\0') return 0;
+    p->used = used;
+    d->proc_count++;
+    return 1;
+}
+
+static int parse_level(const char *s)
+{
+    static const char *const names[] = { "internal", "single", "multiple", "hostbridge", "node", "system" };
+    unsigned long long n;
+    if (parse_uint(s, &n)) return n <= 50 && n % 10 == 0 ? (int)n : -1;
+    for (int i = 0; i < 6; i++) if (!strcasecmp(s, names[i])) return i * 10;
+    return -1;
+}
+
+/* "topology A B LEVEL" between two GPUs by NVML index. */
+static int parse_topology(const char *s)
+{
+    unsigned int a, b;
+    char level[32];
+    int consumed = 0;
+    if (sscanf(s, "%u %u %31s%n", &a, &b, level, &consumed) != 3 || s[consumed] != '\0') return 0;
+    int l = parse_level(level);
+    if (a >= MAX_GPUS || b >= MAX_GPUS || l < 0) return 0;
+    g_topology[a][b] = g_topology[b][a] = (signed char)(l + 1);
+    return 1;
+}
+
+static const struct { const char *key; size_t offset; } g_readings[] = {
+#define R(k, f) { k, offsetof(struct nvmlDevice_st, f) }
+    R("memory-used", mem_used), R("power", power), R("power-limit", power_limit), R("temperature", temperature),
+    R("utilization-gpu", util_gpu), R("utilization-memory", util_mem), R("encoder", encoder), R("decoder", decoder),
+    R("clock-sm", clock_sm), R("clock-mem", clock_mem), R("max-clock-sm", max_clock_sm), R("max-clock-mem", max_clock_mem),
+    R("bar1-total", bar1_total), R("bar1-used", bar1_used), R("pcie-gen", pcie_gen), R("pcie-width", pcie_width),
+    R("pcie-rx", pcie_rx), R("pcie-tx", pcie_tx), R("cores", cores), R("memory-bus-width", bus_width), R("ecc", ecc),
+    R("ecc-errors-l1", ecc_l1), R("ecc-errors-l2", ecc_l2), R("ecc-errors-memory", ecc_mem),
+#undef R
+};
+
 /* Applies one "key value" line to the current device; 0 on a malformed value. Unknown keys pass. */
 static int apply_key(struct nvmlDevice_st *d, const char *key, const char *val)
 {
+    for (size_t i = 0; i < sizeof g_readings / sizeof *g_readings; i++)
+        if (!strcmp(key, g_readings[i].key)) return parse_reading(val, (reading_t *)((char *)d + g_readings[i].offset));
+    if (!strcmp(key, "process")) return parse_process(val, d);
+
     unsigned long long n = 0;
     int numeric = parse_uint(val, &n);
 #define NUM(field) do { if (!numeric) return 0; d->field = n; } while (0)
@@ -155,7 +262,6 @@ static int apply_key(struct nvmlDevice_st *d, const char *key, const char *val)
     else if (!strcmp(key, "ci")) NUM(ci);
     else if (!strcmp(key, "pci-device-id")) NUM(pci_device_id);
     else if (!strcmp(key, "pci-subsystem-id")) NUM(pci_subsystem_id);
-    else if (!strcmp(key, "memory-used")) NUM(mem_used);
     else if (!strcmp(key, "memory-total")) { NUM(mem_total); d->have_mem = 1; }
     else if (!strcmp(key, "mig-capable")) NUM(mig_capable);
     else if (!strcmp(key, "mig-mode")) { NUM(mig_mode); d->mig_pending = d->mig_mode; if (n) d->mig_capable = 1; }
@@ -193,6 +299,7 @@ static nvmlReturn_t load_facts(void)
     FILE *f = open_facts();
     if (!f) { diag("cannot open facts", "driver not loaded"); return NVML_ERROR_DRIVER_NOT_LOADED; }
     memset(g_dev, 0, sizeof g_dev);
+    memset(g_topology, 0, sizeof g_topology);
     g_count = 0; g_driver[0] = g_nvml[0] = '\0'; g_cuda = 0;
     struct nvmlDevice_st *gpu = NULL, *cur = NULL;
     char line[1024];
@@ -210,6 +317,7 @@ static nvmlReturn_t load_facts(void)
         else if (!strcmp(key, "driver")) snprintf(g_driver, sizeof g_driver, "%s", val);
         else if (!strcmp(key, "nvml")) snprintf(g_nvml, sizeof g_nvml, "%s", val);
         else if (!strcmp(key, "cuda")) { ok = parse_uint(val, &n); g_cuda = (int)n; }
+        else if (!strcmp(key, "topology")) ok = parse_topology(val);
         else if (!strcmp(key, "gpu")) {
             if (g_count >= MAX_GPUS) { ok = 0; break; }
             cur = gpu = &g_dev[g_count * SLOTS];
@@ -301,6 +409,45 @@ EXPORT const char *nvmlErrorString(nvmlReturn_t result)
 #define REQUIRE_DEV(d) do { REQUIRE_INIT(); if (!valid(d)) return NVML_ERROR_INVALID_ARGUMENT; } while (0)
 /* Facts a MIG device shares with its parent GPU. */
 #define PHYS(d) ((d)->is_mig ? (d)->parent : (d))
+
+/* ---- Live readings ---- */
+
+#define WALK_STEP_MS 1000ULL
+
+/* Milliseconds since the epoch, or the frozen instant of GANTRY_NVML_TIME (seconds, may have a fraction). */
+static unsigned long long now_ms(void)
+{
+    const char *frozen = getenv("GANTRY_NVML_TIME");
+    if (frozen && *frozen) return (unsigned long long)(strtod(frozen, NULL) * 1000.0);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+}
+
+/* splitmix64: a well-mixed 64-bit hash, so each (step, device, metric) gets its own pseudo-random target. */
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+static double target(uint64_t step, uint64_t salt) { return (double)(mix(step * 1315423911ULL ^ mix(salt)) >> 11) / 9007199254740992.0; }
+
+/* The value of a reading now: a new target in [lo, hi] every step, eased from the previous one (smoothstep). */
+static unsigned long long read_now(const reading_t *r, nvmlDevice_t d, unsigned int metric)
+{
+    if (!r->have) return 0;
+    if (r->lo == r->hi) return r->lo;
+    uint64_t t = now_ms(), step = t / WALK_STEP_MS;
+    uint64_t salt = (uint64_t)(PHYS(d) - g_dev) * 64 + metric;
+    double f = (double)(t % WALK_STEP_MS) / (double)WALK_STEP_MS;
+    f = f * f * (3.0 - 2.0 * f);
+    double a = target(step, salt), b = target(step + 1, salt);
+    double v = a + (b - a) * f;
+    return r->lo + (unsigned long long)(v * (double)(r->hi - r->lo) + 0.5);
+}
 
 /* ---- System ---- */
 
@@ -432,7 +579,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *mem)
     REQUIRE_DEV(d);
     if (!mem) return NVML_ERROR_INVALID_ARGUMENT;
     if (!d->have_mem) return NVML_ERROR_NOT_SUPPORTED;
-    unsigned long long used = d->mem_used > d->mem_total ? d->mem_total : d->mem_used;
+    unsigned long long used = read_now(&d->mem_used, d, 0);
+    if (used > d->mem_total) used = d->mem_total;
     mem->total = d->mem_total; mem->used = used; mem->free = d->mem_total - used;
     return NVML_SUCCESS;
 }
@@ -511,5 +659,180 @@ EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mi
     REQUIRE_DEV(mig);
     if (!device || !mig->is_mig) return NVML_ERROR_INVALID_ARGUMENT;
     *device = mig->parent;
+    return NVML_SUCCESS;
+}
+
+/* ---- Telemetry: power, thermals, utilization, clocks, PCIe, ECC, processes, topology ---- */
+
+typedef struct { unsigned int gpu, memory; } nvmlUtilization_t;
+typedef struct { unsigned long long bar1Total, bar1Free, bar1Used; } nvmlBAR1Memory_t;
+typedef struct { unsigned int pid; unsigned long long usedGpuMemory; } nvmlProcessInfo_v1_t;
+typedef struct { unsigned int pid; unsigned long long usedGpuMemory; unsigned int gpuInstanceId, computeInstanceId; } nvmlProcessInfo_v2_t;
+typedef struct {
+    unsigned int pid; unsigned long long usedGpuMemory; unsigned int gpuInstanceId, computeInstanceId;
+    unsigned long long usedGpuCcProtectedMemory;
+} nvmlProcessInfo_v3_t;
+
+enum { CLOCK_GRAPHICS = 0, CLOCK_SM = 1, CLOCK_MEM = 2, CLOCK_VIDEO = 3 };
+enum { PCIE_TX = 0, PCIE_RX = 1 };
+enum { LOCATION_L1 = 0, LOCATION_L2 = 1, LOCATION_DEVICE_MEMORY = 2, LOCATION_DRAM = 7 };
+#define NO_INSTANCE 0xFFFFFFFFu
+
+/* One unsigned reading of the physical GPU: NOT_SUPPORTED when the facts do not have it. */
+static nvmlReturn_t get_reading(nvmlDevice_t d, size_t offset, unsigned int *out)
+{
+    REQUIRE_DEV(d);
+    if (!out) return NVML_ERROR_INVALID_ARGUMENT;
+    const reading_t *r = (const reading_t *)((const char *)PHYS(d) + offset);
+    if (!r->have) return NVML_ERROR_NOT_SUPPORTED;
+    *out = (unsigned int)read_now(r, d, (unsigned int)(offset / sizeof(reading_t)));
+    return NVML_SUCCESS;
+}
+#define READING(d, field, out) get_reading(d, offsetof(struct nvmlDevice_st, field), out)
+
+EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *mw) { return READING(d, power, mw); }
+EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t d, unsigned int *mw) { return READING(d, power_limit, mw); }
+EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t d, unsigned int *mw) { return READING(d, power_limit, mw); }
+EXPORT nvmlReturn_t nvmlDeviceGetNumGpuCores(nvmlDevice_t d, unsigned int *n) { return READING(d, cores, n); }
+EXPORT nvmlReturn_t nvmlDeviceGetMemoryBusWidth(nvmlDevice_t d, unsigned int *bits) { return READING(d, bus_width, bits); }
+EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(nvmlDevice_t d, unsigned int *gen) { return READING(d, pcie_gen, gen); }
+EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t d, unsigned int *width) { return READING(d, pcie_width, width); }
+
+/* Only the GPU die sensor (NVML_TEMPERATURE_GPU = 0) exists. */
+EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t d, int sensor, unsigned int *celsius)
+{
+    if (sensor != 0) { REQUIRE_DEV(d); return NVML_ERROR_INVALID_ARGUMENT; }
+    return READING(d, temperature, celsius);
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u)
+{
+    REQUIRE_DEV(d);
+    if (!u) return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlDevice_t p = PHYS(d);
+    if (!p->util_gpu.have || !p->util_mem.have) return NVML_ERROR_NOT_SUPPORTED;
+    u->gpu = (unsigned int)read_now(&p->util_gpu, d, 100);
+    u->memory = (unsigned int)read_now(&p->util_mem, d, 101);
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t codec_utilization(nvmlDevice_t d, size_t offset, unsigned int *util, unsigned int *period_us)
+{
+    if (!period_us) { REQUIRE_DEV(d); return NVML_ERROR_INVALID_ARGUMENT; }
+    nvmlReturn_t r = get_reading(d, offset, util);
+    if (r == NVML_SUCCESS) *period_us = (unsigned int)(WALK_STEP_MS * 1000);
+    return r;
+}
+EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t d, unsigned int *util, unsigned int *period_us)
+{ return codec_utilization(d, offsetof(struct nvmlDevice_st, encoder), util, period_us); }
+EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t d, unsigned int *util, unsigned int *period_us)
+{ return codec_utilization(d, offsetof(struct nvmlDevice_st, decoder), util, period_us); }
+
+static nvmlReturn_t clock_of(nvmlDevice_t d, int type, size_t graphics, size_t mem, unsigned int *mhz)
+{
+    switch (type) {
+    case CLOCK_GRAPHICS: case CLOCK_SM: return get_reading(d, graphics, mhz);
+    case CLOCK_MEM: return get_reading(d, mem, mhz);
+    case CLOCK_VIDEO: REQUIRE_DEV(d); return NVML_ERROR_NOT_SUPPORTED;
+    default: REQUIRE_DEV(d); return NVML_ERROR_INVALID_ARGUMENT;
+    }
+}
+EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t d, int type, unsigned int *mhz)
+{ return clock_of(d, type, offsetof(struct nvmlDevice_st, clock_sm), offsetof(struct nvmlDevice_st, clock_mem), mhz); }
+EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t d, int type, unsigned int *mhz)
+{ return clock_of(d, type, offsetof(struct nvmlDevice_st, max_clock_sm), offsetof(struct nvmlDevice_st, max_clock_mem), mhz); }
+
+EXPORT nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t d, nvmlBAR1Memory_t *bar1)
+{
+    REQUIRE_DEV(d);
+    if (!bar1) return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlDevice_t p = PHYS(d);
+    if (!p->bar1_total.have) return NVML_ERROR_NOT_SUPPORTED;
+    unsigned long long total = p->bar1_total.lo, used = read_now(&p->bar1_used, d, 102);
+    if (used > total) used = total;
+    bar1->bar1Total = total; bar1->bar1Used = used; bar1->bar1Free = total - used;
+    return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t d, int counter, unsigned int *kbps)
+{
+    if (counter == PCIE_TX) return READING(d, pcie_tx, kbps);
+    if (counter == PCIE_RX) return READING(d, pcie_rx, kbps);
+    REQUIRE_DEV(d);
+    return NVML_ERROR_INVALID_ARGUMENT;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetEccMode(nvmlDevice_t d, int *current, int *pending)
+{
+    REQUIRE_DEV(d);
+    if (!current || !pending) return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlDevice_t p = PHYS(d);
+    if (!p->ecc.have) return NVML_ERROR_NOT_SUPPORTED;
+    *current = *pending = p->ecc.lo ? 1 : 0;
+    return NVML_SUCCESS;
+}
+
+/* Error counts do not depend on the error or counter type here; only the location picks the fact. */
+EXPORT nvmlReturn_t nvmlDeviceGetMemoryErrorCounter(nvmlDevice_t d, int errorType, int counterType, int location,
+                                                    unsigned long long *count)
+{
+    (void)errorType; (void)counterType;
+    REQUIRE_DEV(d);
+    if (!count) return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlDevice_t p = PHYS(d);
+    const reading_t *r = location == LOCATION_L1 ? &p->ecc_l1 : location == LOCATION_L2 ? &p->ecc_l2
+                       : location == LOCATION_DEVICE_MEMORY || location == LOCATION_DRAM ? &p->ecc_mem : NULL;
+    if (!r || !r->have || !p->ecc.have || !p->ecc.lo) return NVML_ERROR_NOT_SUPPORTED;
+    *count = read_now(r, d, 103 + (unsigned int)location);
+    return NVML_SUCCESS;
+}
+
+/* The documented size protocol: too small a buffer → INSUFFICIENT_SIZE with the count needed. */
+static nvmlReturn_t processes(nvmlDevice_t d, unsigned int *count, void *infos, size_t size)
+{
+    REQUIRE_DEV(d);
+    if (!count) return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlDevice_t p = PHYS(d);
+    unsigned int n = p->proc_count;
+    if (*count < n) { *count = n; return NVML_ERROR_INSUFFICIENT_SIZE; }
+    *count = n;
+    if (n && !infos) return NVML_ERROR_INVALID_ARGUMENT;
+    for (unsigned int i = 0; i < n; i++) {
+        nvmlProcessInfo_v3_t info = { p->procs[i].pid, p->procs[i].used, NO_INSTANCE, NO_INSTANCE, 0 };
+        memcpy((char *)infos + i * size, &info, size);
+    }
+    return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_v1_t *infos)
+{ return processes(d, count, infos, sizeof *infos); }
+EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_v2_t *infos)
+{ return processes(d, count, infos, sizeof *infos); }
+EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_v3_t *infos)
+{ return processes(d, count, infos, sizeof *infos); }
+
+EXPORT nvmlReturn_t nvmlSystemGetProcessName(unsigned int pid, char *name, unsigned int length)
+{
+    REQUIRE_INIT();
+    if (!name || length == 0) return NVML_ERROR_INVALID_ARGUMENT;
+    for (unsigned int i = 0; i < g_count; i++) {
+        nvmlDevice_t p = &g_dev[i * SLOTS];
+        for (unsigned int j = 0; j < p->proc_count; j++)
+            if (p->procs[j].pid == pid) {
+                /* NVML truncates to the buffer rather than failing. */
+                snprintf(name, length, "%s", p->procs[j].name);
+                return NVML_SUCCESS;
+            }
+    }
+    return NVML_ERROR_NOT_FOUND;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t a, nvmlDevice_t b, int *level)
+{
+    REQUIRE_DEV(a);
+    if (!valid(b) || !level || a->is_mig || b->is_mig) return NVML_ERROR_INVALID_ARGUMENT;
+    int known = g_topology[a->index][b->index];
+    if (a == b) { *level = 0; return NVML_SUCCESS; }
+    if (!known) return NVML_ERROR_NOT_SUPPORTED;
+    *level = known - 1;
     return NVML_SUCCESS;
 }

@@ -29,13 +29,13 @@ internal static class Program
         "nvidia-ctk" => NvidiaCtkCommand.Run(args),
         "nvidia-cdi-hook" => Hooks.CdiHookCommand.Run(name, args),
         "nvidia-container-cli" => Cli.ContainerCli.ContainerCliCommand.Run(args),
+        "nvidia-container-runtime-hook" or "nvidia-container-toolkit" => Hooks.RuntimeHook.RuntimeHookCommand.Run(name, args),
         "nvidia-container-runtime" or "nvidia-container-runtime.cdi" or "nvidia-container-runtime.legacy" => Runtime.RuntimeCommand.Run(name, args),
+        "nvidia-docker" => NvidiaDocker.Wrapper.NvidiaDockerCommand.Run(Argv0(), args),
         _ => GantryCommand.Run(args),
     };
 
-    static string InvokedName()
-    {
-        var argv0 = Environment.GetCommandLineArgs() is { Length: > 0 } a ? a[0] : "gantry";
-        return Path.GetFileName(argv0);
-    }
+    static string InvokedName() => Path.GetFileName(Argv0());
+
+    static string Argv0() => Environment.GetCommandLineArgs() is { Length: > 0 } a ? a[0] : "gantry";
 }

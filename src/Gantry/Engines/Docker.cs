@@ -17,7 +17,17 @@ internal sealed class Docker : IDisposable
         ProcessRunner.Which("dockerd") is null ? "dockerd is not installed (apt-get install docker.io)" :
         ProcessRunner.Which("containerd") is null ? "containerd is not installed" : null;
 
-    public Docker(string dir, IReadOnlyDictionary<string, string> runtimes)
+    /// <param name="dockerdEnvironment">
+    /// extra variables for dockerd only (a PATH with the hook's dir first, NVIDIA_CTK_CONFIG_FILE_PATH): dockerd looks up
+    /// nvidia-container-runtime-hook on its PATH for --gpus and gives the hook its own environment.
+    /// </param>
+    /// <param name="pluginDir">
+    /// When set, the daemons run in a mount namespace of their own where this directory is /run/docker/plugins,
+    /// the socket directory dockerd discovers volume plugins in (it offers no option to move it), so a test's
+    /// plugin is seen by this dockerd only and the machine's own plugin directory is left alone.
+    /// </param>
+    public Docker(string dir, IReadOnlyDictionary<string, string> runtimes, IReadOnlyDictionary<string, string>? dockerdEnvironment = null,
+        string? pluginDir = null)
     {
         _dir = dir;
         Directory.CreateDirectory(dir);
@@ -25,16 +35,27 @@ internal sealed class Docker : IDisposable
         // No runtimes given and a daemon.json already in dir (`nvidia-ctk runtime configure` wrote it): use it as is.
         if (runtimes.Count > 0 || !File.Exists(Path.Combine(dir, "daemon.json")))
             File.WriteAllText(Path.Combine(dir, "daemon.json"), $"{{\"runtimes\":{{{entries}}}}}\n");
-        Start("containerd", ["--root", Path.Combine(dir, "containerd-root"), "--state", Path.Combine(dir, "containerd-state"), "--address", ContainerdSocket], ContainerdSocket);
-        Start("dockerd", ["--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "docker.pid"),
+        string[] containerd = [ProcessRunner.Which("containerd")!, "--root", Path.Combine(dir, "containerd-root"), "--state", Path.Combine(dir, "containerd-state"), "--address", ContainerdSocket];
+        string[] dockerd = [ProcessRunner.Which("dockerd")!, "--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "docker.pid"),
             "-H", "unix://" + Socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--containerd=" + ContainerdSocket,
-            "--config-file", Path.Combine(dir, "daemon.json")], Socket);
+            "--config-file", Path.Combine(dir, "daemon.json")];
+        if (pluginDir is null)
+        {
+            Start("containerd", containerd, ContainerdSocket);
+            Start("dockerd", dockerd, Socket, dockerdEnvironment);
+            return;
+        }
+        // containerd must share dockerd's namespace: the shims it starts mount what dockerd prepared.
+        var p = Start("containerd", ["unshare", "--mount", "--propagation", "slave", "--", "sh", "-c",
+            "mkdir -p /run/docker/plugins && mount --bind \"$0\" /run/docker/plugins && exec \"$@\"", pluginDir, .. containerd], ContainerdSocket);
+        Start("dockerd", ["nsenter", "--target", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", .. dockerd], Socket, dockerdEnvironment);
     }
 
-    void Start(string program, string[] args, string socket)
+    Process Start(string program, string[] command, string socket, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo(ProcessRunner.Which(program)!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        var psi = new ProcessStartInfo(ProcessRunner.Which(command[0]) ?? command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         var log = File.CreateText(Path.Combine(_dir, program + ".log"));
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
@@ -48,6 +69,7 @@ internal sealed class Docker : IDisposable
             Thread.Sleep(100);
         }
         if (!File.Exists(socket)) throw new Cli.GantryException($"{program} did not create {socket} within 30 s; see {_dir}/{program}.log");
+        return p;
     }
 
     public ProcessResult Run(params string[] args) =>

@@ -12,6 +12,8 @@ internal sealed record ContainerState
     [JsonPropertyName("status")] public string? Status { get; init; }
     [JsonPropertyName("pid")] public int Pid { get; init; }
     [JsonPropertyName("bundle")] public string? Bundle { get; init; }
+    /// <summary>runc before 17.06 (Docker's fork) named the bundle this way; the legacy hook still accepts it.</summary>
+    [JsonPropertyName("bundlePath")] public string? BundlePath { get; init; }
     [JsonPropertyName("annotations")] public Dictionary<string, string>? Annotations { get; init; }
     [JsonPropertyName("root")] public string? Root { get; init; }
 
@@ -32,7 +34,7 @@ internal sealed record ContainerState
             if (o.ValueKind != JsonValueKind.Object) throw new JsonException($"the state is a JSON {o.ValueKind.ToString().ToLowerInvariant()}, not an object");
             return new ContainerState
             {
-                OciVersion = Str(o, "ociVersion"), Id = Str(o, "id"), Status = Str(o, "status"), Bundle = Str(o, "bundle"), Root = Str(o, "root"),
+                OciVersion = Str(o, "ociVersion"), Id = Str(o, "id"), Status = Str(o, "status"), Bundle = Str(o, "bundle"), BundlePath = Str(o, "bundlePath"), Root = Str(o, "root"),
                 Pid = o.TryGetProperty("pid", out var pid) && pid.ValueKind != JsonValueKind.Null ? Int(pid) : 0,
                 Annotations = o.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object
                     ? a.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new JsonException($"annotation {p.Name} is not a string"))

@@ -27,23 +27,35 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
         return env;
     }
 
-    public static List<string> ChildArguments(string root, string ldconfig, string scratch, bool debug)
+    public static List<string> ChildArguments(string root, string ldconfig, string scratch, bool debug,
+        IReadOnlyList<string>? folders = null, bool containerBinary = false, bool noPivot = false)
     {
         var args = new List<string> { "hook" };
         if (debug) args.Add("--debug");
         args.AddRange([LdconfigChildHook.VerbName, "--container-root", root, "--ldconfig-path", ldconfig, "--scratch-name", scratch]);
+        foreach (var f in folders ?? []) args.AddRange(["--folder", f]);
+        if (containerBinary) args.Add("--container-binary");
+        if (noPivot) args.Add("--no-pivot");
         return args;
     }
 
-    public void Run(string rootHostPath, string ldconfigHostPath, string scratchName)
+    public void Run(string rootHostPath, string ldconfigHostPath, string scratchName) => Run(rootHostPath, ldconfigHostPath, scratchName, [], false, false);
+
+    /// <summary>
+    /// nvidia-container-cli configure: the directories ldconfig scans besides ld.so.conf and, with containerBinary,
+    /// the image's own ldconfig (a path inside the root) instead of a host one.
+    /// </summary>
+    public void Run(string rootHostPath, string ldconfigPath, string scratchName, IReadOnlyList<string> folders, bool containerBinary, bool noPivot)
     {
+        var ldconfigHostPath = ldconfigPath;
         var psi = new ProcessStartInfo(context.SelfExe)
         {
             UseShellExecute = false,
 
             WorkingDirectory = "/",
         };
-        foreach (var a in ChildArguments(rootHostPath, ldconfigHostPath, scratchName, context.Log.Level >= LogLevel.Debug)) psi.ArgumentList.Add(a);
+        foreach (var a in ChildArguments(rootHostPath, ldconfigHostPath, scratchName, context.Log.Level >= LogLevel.Debug, folders, containerBinary, noPivot))
+            psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in ChildEnvironment(!RuntimeFeature.IsDynamicCodeSupported, Environment.GetEnvironmentVariable)) psi.Environment[k] = v;
 

@@ -10,7 +10,8 @@ namespace Gantry.Hooks;
 //   2. the root bind-mounted onto itself (pivot_root needs a mount point)
 //   3. a tmpfs at /run/nvidia-ctk-hook/<scratch> inside the root, the host ldconfig bound read-only onto a file in it
 //   4. pivot_root into the root (chroot where the host root cannot be pivoted away, e.g. initramfs)
-//   5. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs
+//   5. read-only empty tmpfs over the root's /proc, /sys and /dev: no kernel knob or device is reachable
+//   6. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs
 internal static class LdconfigJail
 {
     const int CapDacOverride = 1;
@@ -25,8 +26,7 @@ internal static class LdconfigJail
     /// <summary>Steps 1–3 (namespaces must already be unshared on this thread).</summary>
     public static Prepared Prepare(ISyscalls sys, string rootPath, string ldconfig, string scratch)
     {
-        SyscallResult.Check(sys.Mount(null, "/", null, Ms.Rec | Ms.Private, null), "make private", "/");
-        SyscallResult.Check(sys.Mount(rootPath, rootPath, null, Ms.Bind | Ms.Rec, null), "bind mount", rootPath);
+        PrivateRoot(sys, rootPath);
 
         using var host = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(At.FdCwd, ldconfig, O.Path), "open", ldconfig));
         SyscallResult.Check(sys.Statx(host.Value, "", At.EmptyPath, out var hostStat), "stat", ldconfig);
@@ -56,11 +56,26 @@ internal static class LdconfigJail
         }
     }
 
-    /// <summary>Steps 4–5: this thread's root becomes the container root and its capabilities are cut.</summary>
-    public static void Enter(ISyscalls sys, ContainerRoot root, int lastCapability)
+    /// <summary>Steps 1 and 2 past the unshare: nothing propagates to the host, and the root is a mount point.</summary>
+    public static void PrivateRoot(ISyscalls sys, string rootPath)
+    {
+        SyscallResult.Check(sys.Mount(null, "/", null, Ms.Rec | Ms.Private, null), "make private", "/");
+        SyscallResult.Check(sys.Mount(rootPath, rootPath, null, Ms.Bind | Ms.Rec, null), "bind mount", rootPath);
+    }
+
+    /// <summary>Steps 4–6: this thread's root becomes the container root, the kernel trees are masked and its
+    /// capabilities are cut.</summary>
+    public static void Enter(ISyscalls sys, ContainerRoot root, int lastCapability, bool noPivot = false)
+    {
+        EnterRoot(sys, root, noPivot);
+        MaskKernelTrees(sys);
+        SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCapability), "drop capabilities", "ldconfig");
+    }
+
+    public static void EnterRoot(ISyscalls sys, ContainerRoot root, bool noPivot)
     {
         SyscallResult.Check(sys.FChdir(root.Fd.Value), "chdir", root.HostPath);
-        var r = sys.PivotRoot(".", ".");
+        var r = noPivot ? -Errno.EINVAL : sys.PivotRoot(".", ".");
         if (r == 0)
         {
             // The old root now sits on top of the new one; detach it so no host path stays reachable.
@@ -73,7 +88,17 @@ internal static class LdconfigJail
         }
         else SyscallResult.Check(r, "pivot_root", root.HostPath);
         SyscallResult.Check(sys.Chdir("/"), "chdir", "/");
-        SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCapability), "drop capabilities", "ldconfig");
+    }
+
+    // Past pivot_root, so these names are the root's; only directories are covered (a symlink there is the image's
+    // own business and stays inside the root).
+    public static void MaskKernelTrees(ISyscalls sys)
+    {
+        foreach (var dir in new[] { "/proc", "/sys", "/dev" })
+        {
+            if (sys.Statx(At.FdCwd, dir, At.SymlinkNoFollow, out var st) < 0 || !st.IsDirectory) continue;
+            SyscallResult.Check(sys.Mount("tmpfs", dir, "tmpfs", Ms.RdOnly | Ms.NoSuid | Ms.NoDev | Ms.NoExec, "size=4k,mode=0555"), "mask", dir);
+        }
     }
 
     public static string[] Arguments(string ldconfig) => [Path.GetFileName(ldconfig), "-f", "/etc/ld.so.conf", "-C", "/etc/ld.so.cache"];

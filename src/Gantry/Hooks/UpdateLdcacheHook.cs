@@ -98,7 +98,8 @@ internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHo
         log.Debug($"appended library directories to {path}");
     }
 
-    static void RemoveScratchDirectory(ContainerRoot root, string name)
+    /// <summary>Removes the (empty) scratch directory the ldconfig child made, and its parent when that is empty too.</summary>
+    internal static void RemoveScratchDirectory(ContainerRoot root, string name)
     {
         if (root.TryOpen(ScratchParent, O.Path | O.Directory | O.NoFollow, out var dir, out _))
             using (dir) root.Sys.UnlinkAt(dir!.Value, name, At.RemoveDir);

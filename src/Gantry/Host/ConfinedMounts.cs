@@ -40,14 +40,34 @@ internal static class ConfinedMounts
     /// Bind-mounts source onto target (both fds), then re-resolves targetPath, checks it now shows the source
     /// file, and remounts that bind read-only with extra flags.
     /// </summary>
-    public static void BindReadOnly(ContainerRoot root, OwnedFd source, OwnedFd target, string targetPath, ulong flags)
+    public static void BindReadOnly(ContainerRoot root, OwnedFd source, OwnedFd target, string targetPath, ulong flags) =>
+        Bind(root, source, target, targetPath, Ms.RdOnly | flags).Dispose();
+
+    /// <summary>
+    /// The same with any remount flags (read-write when Ms.RdOnly is not among them). Returns an fd on the new mount,
+    /// which is what unmounts exactly it later; a failed check or remount unmounts it again before throwing.
+    /// </summary>
+    public static OwnedFd Bind(ContainerRoot root, OwnedFd source, OwnedFd target, string targetPath, ulong remountFlags)
     {
         var sys = root.Sys;
         SyscallResult.Check(sys.Mount(source.ProcPath, target.ProcPath, null, Ms.Bind, null), "bind mount onto", targetPath);
-        using var mounted = root.Open(targetPath, O.Path | O.NoFollow);
-        SyscallResult.Check(sys.Statx(source.Value, "", At.EmptyPath, out var want), "stat", "bind source");
-        SyscallResult.Check(sys.Statx(mounted.Value, "", At.EmptyPath | At.SymlinkNoFollow, out var got), "stat", targetPath);
-        if (!got.SameFileAs(want)) throw new IOException($"{targetPath} does not show the file just bind-mounted there");
-        SyscallResult.Check(sys.Mount(null, mounted.ProcPath, null, Ms.Remount | Ms.Bind | Ms.RdOnly | flags, null), "remount read-only", targetPath);
+        var mounted = root.Open(targetPath, O.Path | O.NoFollow);
+        try
+        {
+            SyscallResult.Check(sys.Statx(source.Value, "", At.EmptyPath, out var want), "stat", "bind source");
+            SyscallResult.Check(sys.Statx(mounted.Value, "", At.EmptyPath | At.SymlinkNoFollow, out var got), "stat", targetPath);
+            // Not our mount at that path (the image swapped something): leave whatever is there alone.
+            if (!got.SameFileAs(want)) throw new IOException($"{targetPath} does not show the file just bind-mounted there");
+        }
+        catch
+        {
+            mounted.Dispose();
+            throw;
+        }
+        var r = sys.Mount(null, mounted.ProcPath, null, Ms.Remount | Ms.Bind | remountFlags, null);
+        if (r >= 0) return mounted;
+        sys.Umount(mounted.ProcPath, Ms.MntDetach);
+        mounted.Dispose();
+        throw new SyscallException("remount", targetPath, -r);
     }
 }

@@ -36,6 +36,9 @@ internal sealed class ContainerRoot : IDisposable
         return new ContainerRoot(sys, hostPath.Length > 1 ? hostPath.TrimEnd('/') : hostPath, new OwnedFd(sys, fd)) { _noOpenat2 = forceWalk };
     }
 
+    /// <summary>Takes over a directory fd opened elsewhere (e.g. a rootfs resolved inside /proc/PID/root).</summary>
+    public static ContainerRoot Adopt(ISyscalls sys, string hostPath, OwnedFd root) => new(sys, hostPath, root);
+
     /// <summary>Resolves <paramref name="path"/> inside the root and opens it; -errno on failure.</summary>
     public int TryOpenRaw(string path, int flags, int mode = 0)
     {

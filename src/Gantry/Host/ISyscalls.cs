@@ -21,12 +21,19 @@ internal interface ISyscalls
     int FsType(int fd, out long type);
     int Chmod(string path, int mode);
     int FChmod(int fd, int mode);
+    int FChownAt(int dirfd, string path, uint uid, uint gid, int flags);
     /// <summary>Names in the directory open at dirfd ("." and ".." excluded).</summary>
     int ListDirectory(int dirfd, out IReadOnlyList<string> names);
 
     int Mount(string? source, string target, string? fsType, ulong flags, string? data);
     int Umount(string target, int flags);
     int Unshare(int flags);
+    /// <summary>setns(2) for the calling thread; CLONE_NEWNS needs CLONE_FS unshared first in a threaded process.</summary>
+    int SetNs(int fd, int nsType);
+    /// <summary>setrlimit(2) with the soft and hard limit both set to value.</summary>
+    int SetResourceLimit(int resource, ulong value);
+    /// <summary>Installs a classic-BPF seccomp filter (one sock_filter per word); needs no_new_privs first.</summary>
+    int SetSeccompFilter(ulong[] program);
     int PivotRoot(string newRoot, string putOld);
     int Chroot(string path);
     int Chdir(string path);

@@ -46,15 +46,15 @@ internal static class Ms
 
 internal static class CloneFlags
 {
-    public const int NewNs = 0x20000, NewUts = 0x04000000, NewIpc = 0x08000000, NewPid = 0x20000000, NewNet = 0x40000000;
+    public const int Fs = 0x200, NewNs = 0x20000, NewUts = 0x04000000, NewIpc = 0x08000000, NewPid = 0x20000000, NewNet = 0x40000000;
 }
 
 internal static class Pr
 {
-    public const int CapBsetDrop = 24, SetNoNewPrivs = 38, CapAmbient = 47, CapAmbientClearAll = 4;
+    public const int SetSeccomp = 22, SeccompModeFilter = 2, CapBsetDrop = 24, SetNoNewPrivs = 38, CapAmbient = 47, CapAmbientClearAll = 4;
 }
 
 internal static class FsMagic
 {
-    public const long Tmpfs = 0x01021994;
+    public const long Tmpfs = 0x01021994, Proc = 0x9fa0;
 }

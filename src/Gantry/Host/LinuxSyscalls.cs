@@ -78,6 +78,7 @@ internal sealed class LinuxSyscalls : ISyscalls
 
     public int Chmod(string path, int mode) => R(Interop.Chmod(path, mode));
     public int FChmod(int fd, int mode) => R(Interop.FChmod(fd, mode));
+    public int FChownAt(int dirfd, string path, uint uid, uint gid, int flags) => R(Interop.FChownAt(dirfd, path, uid, gid, flags));
 
     public int ListDirectory(int dirfd, out IReadOnlyList<string> names)
     {
@@ -95,6 +96,20 @@ internal sealed class LinuxSyscalls : ISyscalls
     public int Mount(string? source, string target, string? fsType, ulong flags, string? data) => R(Interop.Mount(source, target, fsType, flags, data));
     public int Umount(string target, int flags) => R(Interop.Umount2(target, flags));
     public int Unshare(int flags) => R(Interop.Unshare(flags));
+    public int SetNs(int fd, int nsType) => R(Interop.SetNs(fd, nsType));
+    public unsafe int SetSeccompFilter(ulong[] program)
+    {
+        fixed (ulong* filter = program)
+        {
+            // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+            var fprog = stackalloc nuint[2];
+            fprog[0] = (nuint)program.Length;
+            fprog[1] = (nuint)filter;
+            return Interop.Prctl(Pr.SetSeccomp, Pr.SeccompModeFilter, (nuint)fprog, 0, 0) == 0 ? 0 : Err();
+        }
+    }
+
+    public int SetResourceLimit(int resource, ulong value) => R(Interop.SetRLimit(resource, new Interop.RLimit { Current = value, Maximum = value }));
 
     public unsafe int PivotRoot(string newRoot, string putOld)
     {

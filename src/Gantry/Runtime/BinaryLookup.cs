@@ -3,7 +3,7 @@ namespace Gantry.Runtime;
 // Finding the programs the shim execs or names in a spec, as the original does (toolkit.md §1.4 steps 3 and 5).
 internal static class BinaryLookup
 {
-    static readonly string[] DefaultDirs = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+    internal static readonly string[] DefaultDirs = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
     static List<string> SearchDirs(string? pathVariable)
     {

@@ -17,6 +17,8 @@ internal sealed record NvmlGpuExtras
     public uint? PciDeviceId { get; init; }
     public uint? PciSubsystemId { get; init; }
     public ulong? MemoryUsedBytes { get; init; }
+    /// <summary>Power, clocks, PCIe, ECC, processes (nvml.c's telemetry keys); none when null.</summary>
+    public GpuTelemetryFacts? Telemetry { get; init; }
 }
 
 /// <summary>
@@ -41,17 +43,25 @@ internal static class NvmlFacts
     public const string FileName = "gantry-nvml-facts.txt";
     public const int FormatVersion = 1;
 
-    public static void Write(string path, NvmlSnapshot snapshot, IReadOnlyDictionary<int, NvmlGpuExtras>? extras = null) =>
-        AtomicFile.WriteText(path, Format(snapshot, extras));
+    public static void Write(string path, NvmlSnapshot snapshot, IReadOnlyDictionary<int, NvmlGpuExtras>? extras = null,
+        IReadOnlyList<GpuTopologyFact>? topology = null) =>
+        AtomicFile.WriteText(path, Format(snapshot, extras, topology));
 
     /// <summary>The file's text. Throws ArgumentException for facts NVML could not report (gaps in indices, newlines, …).</summary>
-    public static string Format(NvmlSnapshot snapshot, IReadOnlyDictionary<int, NvmlGpuExtras>? extras = null)
+    public static string Format(NvmlSnapshot snapshot, IReadOnlyDictionary<int, NvmlGpuExtras>? extras = null,
+        IReadOnlyList<GpuTopologyFact>? topology = null)
     {
         var w = new Writer();
         w.Comment("Gantry simulated NVML facts, read by the NVML stand-in (gantry-nvml-standin.so).");
         w.Line("version", FormatVersion);
         w.Line("driver", snapshot.DriverVersion);
         w.Line("cuda", snapshot.CudaDriverVersion);
+        foreach (var t in topology ?? [])
+        {
+            if (t.A < 0 || t.B < 0 || t.A >= snapshot.Gpus.Count || t.B >= snapshot.Gpus.Count)
+                throw new ArgumentException($"topology names GPU {t.A} and {t.B}, but there are {snapshot.Gpus.Count}");
+            w.Line("topology", FormattableString.Invariant($"{t.A} {t.B} {(int)t.Level}"));
+        }
 
         var gpus = snapshot.Gpus.OrderBy(g => g.Index).ToList();
         for (var i = 0; i < gpus.Count; i++)
@@ -72,10 +82,11 @@ internal static class NvmlFacts
             w.Line("brand", gpu.Brand?.ToLowerInvariant());
             w.Line("cc", gpu.ComputeCapability);
             w.Line("memory-total", gpu.MemoryBytes);
-            w.Line("memory-used", extra.MemoryUsedBytes);
+            if (extra.Telemetry?.MemoryUsed is null) w.Line("memory-used", extra.MemoryUsedBytes);
             w.Line("mig-capable", gpu.MigEnabled || extra.MigCapable || gpu.MigDevices.Count > 0 ? 1 : 0);
             w.Line("mig-mode", gpu.MigEnabled ? 1 : 0);
             w.Line("max-mig", extra.MaxMigDevices);
+            foreach (var (key, value) in extra.Telemetry?.Lines() ?? []) w.Line(key, value);
             WriteMigs(w, gpu);
         }
         return w.ToString();

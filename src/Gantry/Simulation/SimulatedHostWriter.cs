@@ -94,7 +94,8 @@ internal static class SimulatedHostWriter
         if (standIn is not null)
         {
             File.Copy(standIn, target, overwrite: true);
-            NvmlFacts.Write(Path.Combine(root, LibDir, "gantry-nvml-facts.txt"), facts);
+            NvmlFacts.Write(Path.Combine(root, LibDir, "gantry-nvml-facts.txt"), facts,
+                SimulatedTelemetry.Extras(facts), SimulatedTelemetry.Topology(facts));
         }
         else File.WriteAllBytes(target, ElfWriter.SharedObject(ElfArch.X86_64, "libnvidia-ml.so.1"));
         LinkFinish(root, LibDir, file, "libnvidia-ml.so.1", ElfArch.X86_64, "libnvidia-ml.so", cache, true);

@@ -18,9 +18,13 @@ internal static class EngineFixtures
 
     public static string Read(string name) => File.ReadAllText(Path.Combine(Dir, name));
 
-    public static void Verify(string name, string actual)
+    public static void Verify(string name, string actual) => Verify(Dir, name, actual);
+
+    /// <summary>The same approval rule for goldens in another fixtures directory.</summary>
+    public static void Verify(string dir, string name, string actual)
     {
-        var golden = Path.Combine(Dir, name);
+        Directory.CreateDirectory(dir);
+        var golden = Path.Combine(dir, name);
         if (Environment.GetEnvironmentVariable("GANTRY_APPROVE") == "1") File.WriteAllText(golden, actual);
         var expected = File.Exists(golden) ? File.ReadAllText(golden) : null;
         if (expected == actual) { File.Delete(golden + ".received"); return; }

@@ -19,10 +19,14 @@ internal class ForwardingSyscalls(ISyscalls inner) : ISyscalls
     public int FsType(int fd, out long type) => inner.FsType(fd, out type);
     public virtual int Chmod(string path, int mode) => inner.Chmod(path, mode);
     public int FChmod(int fd, int mode) => inner.FChmod(fd, mode);
+    public int FChownAt(int dirfd, string path, uint uid, uint gid, int flags) => inner.FChownAt(dirfd, path, uid, gid, flags);
     public int ListDirectory(int dirfd, out IReadOnlyList<string> names) => inner.ListDirectory(dirfd, out names);
     public virtual int Mount(string? source, string target, string? fsType, ulong flags, string? data) => inner.Mount(source, target, fsType, flags, data);
     public virtual int Umount(string target, int flags) => inner.Umount(target, flags);
     public int Unshare(int flags) => inner.Unshare(flags);
+    public int SetNs(int fd, int nsType) => inner.SetNs(fd, nsType);
+    public int SetResourceLimit(int resource, ulong value) => inner.SetResourceLimit(resource, value);
+    public int SetSeccompFilter(ulong[] program) => inner.SetSeccompFilter(program);
     public int PivotRoot(string newRoot, string putOld) => inner.PivotRoot(newRoot, putOld);
     public int Chroot(string path) => inner.Chroot(path);
     public int Chdir(string path) => inner.Chdir(path);

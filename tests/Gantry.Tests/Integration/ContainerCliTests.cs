@@ -122,11 +122,19 @@ public sealed class ContainerCliTests
     }
 
     [BinaryFact]
-    public void Configure_is_not_implemented_and_says_so()
+    public void Configure_takes_exactly_one_absolute_rootfs_and_has_help()
     {
-        var r = Run("configure", "--utility", "/rootfs");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("configure error: not implemented yet in gantry", r.Stderr);
+        var none = Run("configure", "--utility");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Equal("Usage: nvidia-container-cli configure [OPTION...] ROOTFS\nTry `nvidia-container-cli configure --help' or " +
+                     "`nvidia-container-cli configure --usage' for more information.\n", none.Stderr);
+        Assert.Equal(1, Run("configure", "/a", "/b").ExitCode);
+        var relative = Run("configure", "rootfs");
+        Assert.Equal("nvidia-container-cli: input error: invalid rootfs directory\n", relative.Stderr);
+        var help = Run("configure", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--cuda-compat-mode=MODE", help.Stdout);
+        Assert.Contains("-l, --ldconfig=PATH", help.Stdout);
     }
 
     [BinaryFact]

@@ -85,7 +85,7 @@ internal static class ContainerCliCommand
         {
             "info" => InfoSubcommand.Run(rest, globals),
             "list" => ListSubcommand.Run(rest, globals),
-            _ => Configure(rest),
+            _ => ConfigureSubcommand.Run(rest, globals),
         };
     }
 
@@ -128,14 +128,4 @@ internal static class ContainerCliCommand
         }
     }
 
-    static int Configure(string[] args)
-    {
-        if (args.Any(a => a is "--help" or "-?"))
-        {
-            Console.WriteLine($"Usage: {Program} configure [OPTION...] ROOTFS\nConfigure a container with GPU support (not implemented yet in gantry).");
-            return 0;
-        }
-        throw new ContainerCliException("configure error: not implemented yet in gantry; generate a CDI spec with " +
-                                        "'nvidia-ctk cdi generate' and request devices through CDI instead");
-    }
 }

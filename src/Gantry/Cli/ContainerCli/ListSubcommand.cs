@@ -81,7 +81,7 @@ internal static class ListSubcommand
     }
 
     // Decimal ids below 2^20, comma-separated and repeatable.
-    static List<uint> ImexChannels(string? spec)
+    internal static List<uint> ImexChannels(string? spec)
     {
         var ids = new List<uint>();
         if (spec is null) return ids;

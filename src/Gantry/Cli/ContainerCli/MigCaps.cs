@@ -48,15 +48,23 @@ internal sealed class MigCaps(HostRoots roots)
         }
     }
 
-    void WriteNode(TextWriter w, string procPath)
+    void WriteNode(TextWriter w, string procPath) => w.WriteLine($"/dev/nvidia-caps/nvidia-cap{CapMinor(procPath)}");
+
+    /// <summary>True when the kernel exposes MIG capabilities as /dev/nvidia-caps nodes ("nvidia-caps" in /proc/devices).</summary>
+    public bool DevStyle => _devStyle;
+
+    /// <summary>The DeviceFileMinor of a capability file (a /proc/driver/nvidia/capabilities/… path).</summary>
+    public int CapMinor(string procPath)
     {
         var file = roots.InProc(procPath["/proc/".Length..]);
         if (!File.Exists(file)) throw new ContainerCliException($"detection error: open failed: {procPath}: no such file or directory");
         var fields = ProcDriver.ParseFields(File.ReadLines(file));
         if (!fields.TryGetValue("DeviceFileMinor", out var minor) || !int.TryParse(minor, out var m))
             throw new ContainerCliException($"detection error: {procPath}: no DeviceFileMinor in the capability file");
-        w.WriteLine($"/dev/nvidia-caps/nvidia-cap{m}");
+        return m;
     }
+
+    public const string CapabilitiesPath = CapsPath;
 }
 
 internal static class ContainerCliVersion

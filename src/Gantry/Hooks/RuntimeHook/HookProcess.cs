@@ -1,0 +1,16 @@
+using Gantry.Host;
+
+namespace Gantry.Hooks.RuntimeHook;
+
+/// <summary>What the hook takes from its process: stdin, environment, its own directory, and the OS seam.</summary>
+internal sealed record HookProcess(IHookSyscalls Os, Func<Stream> Stdin, IReadOnlyList<KeyValuePair<string, string>> Environment, string? OwnDirectory)
+{
+    public static HookProcess Current() => new(
+        LinuxHookSyscalls.Instance,
+        Console.OpenStandardInput,
+        System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => new KeyValuePair<string, string>((string)e.Key, (string?)e.Value ?? "")).ToList(),
+        Path.GetDirectoryName(System.Environment.ProcessPath));
+
+    public string? Env(string name) => Environment.FirstOrDefault(e => e.Key == name) is { Key: not null } e ? e.Value : null;
+}

@@ -1,0 +1,90 @@
+using Gantry.Cli;
+using Gantry.Config;
+using Gantry.Host;
+using Gantry.Requests;
+
+namespace Gantry.Hooks.RuntimeHook;
+
+// nvidia-container-runtime-hook (also nvidia-container-toolkit): the OCI prestart hook of `docker run --gpus` and
+// of the runtime's legacy mode. It reads the state on stdin and <bundle>/config.json, turns the request into an
+// `nvidia-container-cli configure` command line and execs it; the CLI does the work. No discovery here: this
+// runs for every GPU container. Exit codes as the original: 0, 1 for any failure, 2 for a bad command line.
+internal static class RuntimeHookCommand
+{
+    public static int Run(string name, string[] args) => Run(name, args, HookProcess.Current());
+
+    internal static int Run(string name, string[] args, HookProcess process)
+    {
+        var flags = new FlagSet()
+            .Bool("debug", "log nvidia-container-cli's debug output to stderr")
+            .String("config", "config.toml to read (default: $NVIDIA_CTK_CONFIG_FILE_PATH, else ${XDG_CONFIG_HOME:-/etc}/nvidia-container-runtime/config.toml)")
+            .Bool("version", "print the version and exit")
+            .Bool("help", "show this help", ["h"]);
+        try { flags.Parse(args, stopAtFirstPositional: true); }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"{name}: {e.Message}");
+            Console.Error.Write(Usage(name, flags));
+            return 2;
+        }
+        if (flags.GetBool("help")) { Console.Error.Write(Usage(name, flags)); return 0; }
+        if (flags.GetBool("version")) { Console.Out.WriteLine(VersionInfo.Text("NVIDIA Container Runtime Hook")); return 0; }
+
+        switch (flags.Positionals.FirstOrDefault())
+        {
+            case "prestart":
+                try { return Prestart(flags.Get("config"), flags.GetBool("debug"), process); }
+                catch (Exception e) when (e is GantryException or RequirementException or UnsupportedCapabilityException)
+                {
+                    Console.Error.WriteLine($"{name}: error: {e.Message}");
+                    return 1;
+                }
+            case "poststart" or "poststop":
+                return 0;
+            default:
+                Console.Error.Write(Usage(name, flags));
+                return 2;
+        }
+    }
+
+    static int Prestart(string? configFlag, bool debug, HookProcess process)
+    {
+        var config = LoadConfig(configFlag, process.Env);
+        var state = ContainerState.Load(null, process.Stdin);
+        var bundle = !string.IsNullOrEmpty(state.Bundle) ? state.Bundle : state.BundlePath;
+        if (string.IsNullOrEmpty(bundle)) throw new GantryException("the container state on stdin names no bundle");
+        var spec = PrestartSpec.Load(bundle);
+        var request = CliRequest.From(spec.Facts, config);
+        if (request is null) return 0; // not a GPU container
+        foreach (var w in request.Warnings) Console.Error.WriteLine($"WARNING: {w}");
+        CliRequest.AssertLegacyMode(config, request.Devices);
+
+        // runc runs hooks in the bundle, which is what a relative root.path is relative to.
+        var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.RootPath));
+        var cli = config.NvidiaContainerCli;
+        var (cliPath, searchPath) = CliLocator.Locate(cli.Path, cli.Root, process.Env("PATH"), process.OwnDirectory, process.Os);
+        var argv = ConfigureArgv.Build(config, cliPath, request, state.Pid, rootfs, debug, process.Os.Exists);
+        var env = process.Environment.Where(e => searchPath is null || e.Key != "PATH").Select(e => $"{e.Key}={e.Value}").ToList();
+        if (searchPath is not null) env.Add("PATH=" + searchPath);
+        env.AddRange(cli.Environment);
+        if (debug) Console.Error.WriteLine($"DEBUG: exec {string.Join(" ", argv)}");
+
+        var r = process.Os.Exec(cliPath, argv, [.. env]);
+        throw new GantryException($"cannot exec {cliPath}: {Errno.Describe(-r)}");
+    }
+
+    /// <summary>-config and NVIDIA_CTK_CONFIG_FILE_PATH name a file that must exist; the default path may be absent.</summary>
+    internal static ToolkitConfig LoadConfig(string? configFlag, Func<string, string?> env)
+    {
+        var explicitPath = !string.IsNullOrEmpty(configFlag) ? configFlag : env(ToolkitConfigFile.PathVariable);
+        if (string.IsNullOrEmpty(explicitPath)) return ToolkitConfigFile.Load(ToolkitConfigFile.DefaultPath(env));
+        if (!File.Exists(explicitPath)) throw new GantryException($"cannot open the required config file {explicitPath}: no such file");
+        return ToolkitConfigFile.Load(explicitPath);
+    }
+
+    static string Usage(string name, FlagSet flags) =>
+        $"Usage: {name} [flags] COMMAND\n\nCommands:\n" +
+        "   prestart\tadd the requested GPUs to the container (OCI prestart hook; the state comes on stdin)\n" +
+        "   poststart\tdoes nothing\n" +
+        "   poststop\tdoes nothing\n\nFlags:\n" + flags.Usage();
+}

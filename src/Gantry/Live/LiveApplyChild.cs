@@ -1,0 +1,109 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gantry.Cli;
+using Gantry.Hooks;
+using Gantry.Host;
+
+namespace Gantry.Live;
+
+/// <summary>What the parent hands the applier child on its stdin (one JSON line).</summary>
+internal sealed class LiveApplyRequest
+{
+    public int Pid { get; set; }
+    public bool Standalone { get; set; }
+    public string Rootfs { get; set; } = "";
+    public ulong StartTime { get; set; }
+    public bool Debug { get; set; }
+    public LivePlan Plan { get; set; } = new();
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(LiveApplyRequest))]
+internal sealed partial class LiveJsonContext : JsonSerializerContext;
+
+// `gantry __configure-apply`, started by LiveApplyLauncher with a fixed environment. Namespaces are per thread
+// and setns(CLONE_NEWNS) refuses a thread that shares its fs_struct, so the main thread first unshares CLONE_FS,
+// then joins the container's mount namespace; every mount happens on this thread, and the ldconfig helper it
+// starts inherits the namespace. The exchange with the parent (stdout/stdin lines):
+//   child: "applied"     every mount is in place (or the child exits 1 with "!error: …" on stderr, rolled back)
+//   parent: "continue"   the device cgroup is set: run ldconfig, keep everything, exit 0
+//   parent: anything else, or EOF: undo every mount and exit 1
+internal static class LiveApplyChild
+{
+    public const string VerbName = "__configure-apply";
+    public const string ErrorPrefix = "!error: ";
+
+    public static int Run()
+    {
+        var stdin = new StreamReader(Console.OpenStandardInput());
+        LiveApplyRequest? request;
+        try { request = JsonSerializer.Deserialize(stdin.ReadLine() ?? "", LiveJsonContext.Default.LiveApplyRequest); }
+        catch (JsonException e) { return Fail($"container error: malformed request from the parent: {e.Message}"); }
+        if (request is null) return Fail("container error: no request from the parent");
+
+        var log = new Log(Console.Error, request.Debug ? LogLevel.Debug : LogLevel.Warning);
+        var sys = LinuxSyscalls.Instance;
+        var target = new ContainerTarget(request.Pid, request.Standalone, request.Rootfs, request.StartTime);
+        ContainerRoot root;
+        (uint, uint) owner;
+        try
+        {
+            root = ContainerProcess.OpenRootfs(sys, target);
+            owner = ContainerProcess.Owner(sys, target, root);
+            using var ns = ContainerProcess.OpenMountNamespace(sys, target, root);
+            SyscallResult.Check(sys.Unshare(CloneFlags.Fs), "unshare", "CLONE_FS");
+            SyscallResult.Check(sys.SetNs(ns.Value, CloneFlags.NewNs), "setns", $"mount namespace of process {request.Pid}");
+        }
+        catch (IOException e) { return Fail($"container error: {e.Message}"); }
+
+        using (root)
+        using (var applier = new LiveApplier(root, log, owner))
+        {
+            try { applier.Apply(request.Plan); }
+            catch (Exception e) // whatever went wrong, nothing stays half mounted
+            {
+                applier.Rollback();
+                return Fail($"mount error: {e.Message}");
+            }
+            Console.Out.WriteLine("applied");
+            Console.Out.Flush();
+            if (stdin.ReadLine() != "continue")
+            {
+                applier.Rollback();
+                return 1;
+            }
+            try { RunLdconfig(root, request.Plan.Ldconfig, log); }
+            catch (Exception e)
+            {
+                applier.Rollback();
+                return Fail($"ldcache error: {e.Message}");
+            }
+            applier.Commit();
+            return 0;
+        }
+    }
+
+    static void RunLdconfig(ContainerRoot root, LiveLdconfig? ld, Log log)
+    {
+        if (ld is null) return;
+        // The rootfs as this namespace's root names it: what the helper opens again by path.
+        SyscallResult.Check(root.Sys.ReadLinkAt(At.FdCwd, root.Fd.ProcPath, out var rootPath), "readlink", root.HostPath);
+        var context = new HookContext(log, root.Sys, Console.OpenStandardInput, "/proc", "/proc/self/exe");
+        var scratch = "ldconfig-" + RandomName.Uuid();
+        log.Info($"executing {ld.Path}{(ld.FromHost ? " from host" : "")} at {rootPath}");
+        try
+        {
+            new LdconfigChildLauncher(context).Run(rootPath, ld.Path, scratch, ld.Folders, containerBinary: !ld.FromHost, ld.NoPivot);
+        }
+        finally
+        {
+            if (ld.FromHost) UpdateLdcacheHook.RemoveScratchDirectory(root, scratch);
+        }
+    }
+
+    static int Fail(string message)
+    {
+        Console.Error.WriteLine(ErrorPrefix + message);
+        return 1;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Gantry.Engines;
+
+namespace Gantry.NvidiaDocker.Wrapper;
+
+/// <summary>The labels nvidia-docker 1.0 reads from an image ("" when absent).</summary>
+internal sealed record ImageLabels(string VolumesNeeded, string CudaVersion)
+{
+    public const string VolumesNeededLabel = "com.nvidia.volumes.needed";
+    public const string CudaVersionLabel = "com.nvidia.cuda.version";
+
+    /// <summary>The volumes the image asks for: the label split on single spaces; none when the label is empty.</summary>
+    public IReadOnlyList<string> Volumes => VolumesNeeded.Length == 0 ? [] : VolumesNeeded.Split(' ');
+}
+
+/// <summary>What the wrapper asks the Docker daemon before it runs docker.</summary>
+internal interface IDockerQueries
+{
+    /// <summary>The image's labels; null when the image is not there (or the daemon could not tell).</summary>
+    ImageLabels? Labels(string image);
+    bool VolumeExists(string name);
+}
+
+// Straight to the daemon's API on its unix socket: a few milliseconds instead of a docker process per question.
+internal sealed class DockerSocketQueries(string socketPath) : IDockerQueries
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public ImageLabels? Labels(string image)
+    {
+        var r = Get($"/images/{EscapePath(image)}/json");
+        if (r.Status != 200) return null;
+        using var doc = JsonDocument.Parse(r.Body);
+        if (!doc.RootElement.TryGetProperty("Config", out var config) || config.ValueKind != JsonValueKind.Object
+            || !config.TryGetProperty("Labels", out var labels) || labels.ValueKind != JsonValueKind.Object)
+            return new ImageLabels("", "");
+        string Label(string name) => labels.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!.Trim(' ', '\n') : "";
+        return new ImageLabels(Label(ImageLabels.VolumesNeededLabel), Label(ImageLabels.CudaVersionLabel));
+    }
+
+    public bool VolumeExists(string name) => Get($"/volumes/{EscapePath(name)}").Status == 200;
+
+    MiniHttpResponse Get(string path)
+    {
+        try
+        {
+            using var stream = MiniHttp.ConnectUnix(socketPath, Timeout);
+            return MiniHttp.Get(stream, "docker", path);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            // As with `docker inspect`, an unreachable daemon reads as "not there"; docker itself then says why.
+            return new MiniHttpResponse(0, e.Message);
+        }
+    }
+
+    /// <summary>Percent-encodes what may not stand in a URL path; keeps "/", ":" and "@" of image references.</summary>
+    static string EscapePath(string s) => string.Concat(s.Select(c =>
+        char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '/' or ':' or '@' ? c.ToString() : Uri.EscapeDataString(c.ToString())));
+}
+
+// Through the docker command (NV_DOCKER, with the same global options as the user's command): for "sudo docker",
+// TCP or TLS daemons and contexts, where only the CLI knows how to reach the daemon.
+internal sealed class DockerCliQueries(IReadOnlyList<string> docker, IReadOnlyList<string> globalOptions) : IDockerQueries
+{
+    const string Format = "{{index .Config.Labels \"" + ImageLabels.VolumesNeededLabel + "\"}}\n{{index .Config.Labels \"" + ImageLabels.CudaVersionLabel + "\"}}";
+
+    public ImageLabels? Labels(string image)
+    {
+        var r = Run("inspect", "--type=image", "--format=" + Format, image);
+        if (r.ExitCode != 0) return null;
+        var lines = r.Stdout.Split('\n');
+        static string Clean(string s) => s.Trim(' ', '\r') is "<no value>" ? "" : s.Trim(' ', '\r');
+        return new ImageLabels(Clean(lines[0]), lines.Length > 1 ? Clean(lines[1]) : "");
+    }
+
+    public bool VolumeExists(string name) => Run("volume", "inspect", name).ExitCode == 0;
+
+    ProcessResult Run(params string[] args) =>
+        ProcessRunner.Run(DockerLookup.Resolve(docker[0]), [.. docker.Skip(1), .. globalOptions, .. args], timeout: TimeSpan.FromMinutes(1));
+}

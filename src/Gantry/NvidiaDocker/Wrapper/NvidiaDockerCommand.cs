@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using Gantry.Cli;
+using Gantry.Host;
+
+namespace Gantry.NvidiaDocker.Wrapper;
+
+// nvidia-docker: a docker command that gives GPU images their GPUs. Mode 1.0 adds the device nodes and the
+// driver volume to run/create of images labelled com.nvidia.volumes.needed (local GPUs, or a remote host's
+// through its nvidia-docker-plugin); mode 2 adds --runtime=nvidia. Either way the process becomes docker.
+internal static class NvidiaDockerCommand
+{
+    static readonly TimeSpan RemoteTimeout = TimeSpan.FromSeconds(10);
+
+    public static int Run(string argv0, string[] args, IRuntimeSyscalls? os = null)
+    {
+        os ??= LinuxRuntimeSyscalls.Instance;
+        try
+        {
+            var settings = WrapperSettings.Load(Environment.GetEnvironmentVariable);
+            var plan = settings.Mode == WrapperMode.Runtime
+                ? WrapperPlanner.PlanRuntimeMode(args, settings.GpuVariable)
+                : PlanVolumeMode(argv0, args, settings);
+            if (plan.Banner is not null) { Console.Out.Write(plan.Banner); Console.Out.Flush(); }
+            var docker = DockerLookup.Resolve(settings.DockerCommand[0]);
+            var r = os.Exec(docker, [.. settings.DockerCommand, .. plan.DockerArgs]);
+            throw new GantryException($"cannot exec {docker}: {new SyscallException("execv", docker, -r).Message}");
+        }
+        catch (GantryException e)
+        {
+            Fail(argv0, e.Message, e);
+            return 1;
+        }
+    }
+
+    static WrapperPlan PlanVolumeMode(string argv0, string[] args, WrapperSettings settings)
+    {
+        var line = DockerArgs.Parse(args);
+        // Everything else is only worked out for run/create: other commands go to docker at once.
+        IDockerQueries Docker() => DockerEndpoint.LocalSocket(settings.DockerCommand, line.GlobalOptions, Environment.GetEnvironmentVariable) is { } socket
+            ? new DockerSocketQueries(socket) : new DockerCliQueries(settings.DockerCommand, line.GlobalOptions);
+        var docker = line.IsRunOrCreate ? Docker() : null!;
+        // Local GPUs: NVML and the volume's state are read on the other core while Docker is asked for the image's
+        // labels; they are only looked at (and their errors only reported) when the image turns out to need GPUs.
+        var remoteHost = !string.IsNullOrEmpty(settings.NvHost) || settings.DockerHost is { Length: > 0 } h && !h.StartsWith("unix://", StringComparison.Ordinal);
+        var local = line.IsRunOrCreate && !remoteHost ? Task.Run(() => LocalFacts(settings, docker)) : null;
+        return WrapperPlanner.PlanVolumeMode(args, docker,
+            image => DockerLookup.Pull(settings.DockerCommand, line.GlobalOptions, image),
+            () =>
+            {
+                if (!PluginAddressParser.TryParse(settings.NvHost, settings.DockerHost, out var remote, out var warning, out var error))
+                    throw new GantryException(error);
+                if (warning is not null) Log(argv0, warning);
+                if (remote is not null) return new RemoteGpuArguments(path => RemoteGet(remote, path), settings.Gpus);
+                UvmModule.Ensure(Roots(settings));
+                var (host, volumeExists) = (local ?? Task.FromResult(LocalFacts(settings, docker))).GetAwaiter().GetResult();
+                return new LocalGpuArguments(host, settings.Gpus, _ => volumeExists);
+            });
+    }
+
+    static HostRoots Roots(WrapperSettings settings) => new(settings.DriverRoot, settings.DevRoot);
+
+    static (InventoryGpuHost Host, bool VolumeExists) LocalFacts(WrapperSettings settings, IDockerQueries docker)
+    {
+        var host = InventoryGpuHost.FromNvml(Roots(settings));
+        return (host, docker.VolumeExists(DriverVolume.VolumeName(host.DriverVersion)));
+    }
+
+    static MiniHttpResponse RemoteGet(PluginAddress plugin, string path)
+    {
+        var where = $"the nvidia-docker plugin at {plugin.Host}:{plugin.Port}";
+        try
+        {
+            if (plugin.Scheme != "ssh")
+            {
+                using var tcp = MiniHttp.ConnectTcp(plugin.Host, plugin.Port, RemoteTimeout);
+                return MiniHttp.Get(tcp, $"{plugin.Host}:{plugin.Port}", path);
+            }
+            using var ssh = SshTunnel(plugin);
+            return MiniHttp.Get(ssh.Stream, $"localhost:{plugin.Port}", path);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.ComponentModel.Win32Exception)
+        {
+            throw new GantryException($"cannot reach {where}: {e.Message}", e);
+        }
+    }
+
+    // ssh -W forwards stdin/stdout to the plugin's port on the remote host (authentication as ssh does it).
+    static SshStream SshTunnel(PluginAddress plugin)
+    {
+        var psi = new ProcessStartInfo("ssh") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "-p", plugin.SshPort.ToString(CultureInfo.InvariantCulture), "-W", $"localhost:{plugin.Port}",
+                     string.IsNullOrEmpty(plugin.SshUser) ? plugin.Host : $"{plugin.SshUser}@{plugin.Host}" })
+            psi.ArgumentList.Add(a);
+        return new SshStream(Process.Start(psi) ?? throw new IOException("cannot start ssh"));
+    }
+
+    sealed class SshStream(Process ssh) : IDisposable
+    {
+        public Stream Stream { get; } = new DuplexStream(ssh.StandardOutput.BaseStream, ssh.StandardInput.BaseStream);
+        public void Dispose()
+        {
+            try { if (!ssh.HasExited) ssh.Kill(); } catch (InvalidOperationException) { }
+            ssh.Dispose();
+        }
+    }
+
+    sealed class DuplexStream(Stream read, Stream write) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => write.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => read.Read(buffer, offset, count);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => write.Write(buffer, offset, count);
+    }
+
+    /// <summary>The original's log line on stderr: "&lt;argv0&gt; | 2006/01/02 15:04:05 message".</summary>
+    static void Log(string argv0, string message) => Console.Error.Write(GoLogLine.Format(argv0, message) + "\n");
+
+    static void Fail(string argv0, string message, Exception e)
+    {
+        Log(argv0, $"Error: {message}");
+        if (Environment.GetEnvironmentVariable("NV_DEBUG") is { Length: > 0 }) Console.Error.WriteLine(e.ToString());
+    }
+}
