@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the NVML stand-in (see native/nvml-standin/nvml.c) into OUTDIR/gantry-nvml-standin.so.
 # Its SONAME is libnvidia-ml.so.1 so it can be installed in a simulated driver root under the real names.
+# Also the static OUTDIR/gantry-sandbox-exec (native/sandbox-exec) that the update-ldcache hook starts ldconfig through.
 set -eu
 if [ $# -ne 1 ]; then
     echo "usage: $0 OUTDIR" >&2
@@ -22,3 +23,6 @@ trap 'rm -f "$tmp"' EXIT
     -o "$tmp" "$here/nvml-standin/nvml.c"
 # Rename into place so a concurrent reader never sees half a library.
 mv -f "$tmp" "$out/gantry-nvml-standin.so"
+# The static helper update-ldcache starts ldconfig through (limits, no_new_privs, seccomp; see its source).
+"$cc" -static -O2 -Wall -Wextra -Werror -o "$out/.gantry-sandbox-exec.$$" "$here/sandbox-exec/sandbox-exec.c"
+mv -f "$out/.gantry-sandbox-exec.$$" "$out/gantry-sandbox-exec"

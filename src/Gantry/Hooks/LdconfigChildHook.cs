@@ -95,7 +95,7 @@ internal sealed class LdconfigChildHook : ICdiHook
     // space limit (2 GiB) is left out: a JIT-compiled .NET build (tests) dies on it before it reaches execve.
     static void LimitResources(ISyscalls sys)
     {
-        foreach (var (resource, value) in new[] { (0, 10UL), (7, 64UL), (1, 1UL << 20) }) // CPU, NOFILE, FSIZE
+        foreach (var (resource, value) in LdconfigJail.ResourceLimits)
             SyscallResult.Check(sys.SetResourceLimit(resource, value), "setrlimit", $"resource {resource}");
     }
 }

@@ -4,7 +4,8 @@ using Gantry.Host;
 namespace Gantry.Hooks;
 
 // The confinement the host ldconfig runs in (both ways of starting it use it: LdconfigThreadRunner in-process,
-// LdconfigChildHook in a re-executed child). Namespaces, root and capabilities are per thread until execve, so
+// with gantry-sandbox-exec applying the limits and the seccomp filter, and LdconfigChildHook in a re-executed
+// child, which applies them itself). Namespaces, root and capabilities are per thread until execve, so
 // every step runs on the one thread that then starts ldconfig:
 //   1. new mount, UTS, IPC and network namespaces; every mount private so nothing propagates to the host
 //   2. the root bind-mounted onto itself (pivot_root needs a mount point)
@@ -17,14 +18,21 @@ internal static class LdconfigJail
     const int CapDacOverride = 1;
     public const int Namespaces = CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc | CloneFlags.NewNet;
 
-    /// <summary>The bound ldconfig inside the root: an O_PATH fd, its path there, and the host file it must be.</summary>
+    /// <summary>ldconfig's limits (the original's): seconds of CPU, open files, bytes per file. No address-space
+    /// limit: a JIT-compiled .NET build (tests) dies on it before it reaches execve.</summary>
+    public static readonly (int Resource, ulong Value)[] ResourceLimits = [(0, 10UL), (7, 64UL), (1, 1UL << 20)]; // CPU, NOFILE, FSIZE
+
+    /// <summary>The bound ldconfig inside the root: an O_PATH fd, its path there, and the host file it must be;
+    /// with a helper, the same for it (see LdconfigThreadRunner).</summary>
     internal sealed record Prepared(ContainerRoot Root, OwnedFd Exe, string ExePath, FileStatus HostFile) : IDisposable
     {
+        public string? HelperPath { get; init; }
+        public FileStatus HelperFile { get; init; }
         public void Dispose() { Exe.Dispose(); Root.Dispose(); }
     }
 
-    /// <summary>Steps 1–3 (namespaces must already be unshared on this thread).</summary>
-    public static Prepared Prepare(ISyscalls sys, string rootPath, string ldconfig, string scratch)
+    /// <summary>Steps 1–3 (namespaces must already be unshared on this thread); a helper program is bound beside ldconfig.</summary>
+    public static Prepared Prepare(ISyscalls sys, string rootPath, string ldconfig, string scratch, string? helper = null)
     {
         PrivateRoot(sys, rootPath);
 
@@ -40,6 +48,17 @@ internal static class LdconfigJail
             var exePath = scratchPath + "/ldconfig";
             using (var target = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(tmpfs.Value, "ldconfig", O.Path | O.NoFollow), "open", exePath)))
                 ConfinedMounts.BindReadOnly(root, host, target, exePath, Ms.NoSuid | Ms.NoDev | Ms.NoSymFollow);
+            string? helperPath = null;
+            FileStatus helperStat = default;
+            if (helper is not null)
+            {
+                using var helperHost = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(At.FdCwd, helper, O.Path), "open", helper));
+                SyscallResult.Check(sys.Statx(helperHost.Value, "", At.EmptyPath, out helperStat), "stat", helper);
+                root.CreateExclusive(tmpfs, "sandbox-exec", 0b101_000_000, scratchPath + "/sandbox-exec").Dispose();
+                helperPath = scratchPath + "/sandbox-exec";
+                using var target = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(tmpfs.Value, "sandbox-exec", O.Path | O.NoFollow), "open", helperPath));
+                ConfinedMounts.BindReadOnly(root, helperHost, target, helperPath, Ms.NoSuid | Ms.NoDev | Ms.NoSymFollow);
+            }
             SyscallResult.Check(sys.Mount(null, tmpfs.ProcPath, null, Ms.Remount | Ms.Bind | Ms.RdOnly | Ms.NoSuid | Ms.NoDev, null), "remount read-only", scratchPath);
             var exe = root.Open(exePath, O.Path | O.NoFollow);
             if (!root.Stat(exe, exePath).SameFileAs(hostStat))
@@ -47,7 +66,7 @@ internal static class LdconfigJail
                 exe.Dispose();
                 throw new IOException($"{exePath} is not the host ldconfig just bound there");
             }
-            return new Prepared(root, exe, exePath, hostStat);
+            return new Prepared(root, exe, exePath, hostStat) { HelperPath = helperPath, HelperFile = helperStat };
         }
         catch
         {

@@ -42,5 +42,8 @@ internal static class LdconfigSyscallFilter
         return [.. p];
     }
 
+    /// <summary>The program as gantry-sandbox-exec takes it: 16 hex digits per instruction.</summary>
+    public static string Hex(ulong[] program) => string.Concat(program.Select(i => i.ToString("x16", System.Globalization.CultureInfo.InvariantCulture)));
+
     static ulong Op(ushort code, byte jt, byte jf, uint k) => code | ((ulong)jt << 16) | ((ulong)jf << 24) | ((ulong)k << 32);
 }

@@ -9,13 +9,31 @@ namespace Gantry.Hooks;
 // capabilities are per thread, so one short-lived thread of our own unshares (PID namespace included, for the
 // children it makes), builds the jail, pivots into it, drops its capabilities and starts ldconfig from there.
 // The process's other threads keep the host's root, namespaces and capabilities. Saves a .NET start per
-// container. ldconfig is started by its path inside the jail (a read-only tmpfs of ours), checked to be the
-// bound host file right before; no code of the image runs while a container is being created.
-// Where a thread cannot unshare (EINVAL), the re-executed child (LdconfigChildLauncher) does the same work.
+// container. What must apply to ldconfig alone (resource limits, the seccomp allow-list) cannot be done by
+// .NET between fork and exec: the static gantry-sandbox-exec (native/sandbox-exec), bound into the jail beside
+// ldconfig and checked to be that host file, does it and execs ldconfig through an inherited descriptor. No
+// code of the image runs while a container is being created. Without the helper next to this executable, or
+// where a thread cannot unshare (EINVAL), the re-executed child (LdconfigChildLauncher) does the same work.
 internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunner
 {
+    public const string HelperName = "gantry-sandbox-exec";
+
+    /// <summary>The helper beside this executable, if it is there and static (nothing of a root loads into it).</summary>
+    public static string? FindHelper()
+    {
+        var dir = Path.GetDirectoryName(Environment.ProcessPath);
+        var helper = dir is null ? null : Path.Combine(dir, HelperName);
+        return helper is not null && File.Exists(helper) && LdconfigBinary.IsStaticElf(helper, out _) ? helper : null;
+    }
+
     public void Run(string rootHostPath, string ldconfigHostPath, string scratchName)
     {
+        if (FindHelper() is not { } helper)
+        {
+            context.Log.Debug($"{HelperName} is not beside {Environment.ProcessPath}; running ldconfig from a re-executed child");
+            new LdconfigChildLauncher(context).Run(rootHostPath, ldconfigHostPath, scratchName);
+            return;
+        }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var lastCap = LinuxSyscalls.LastCapability();
         // Threads cannot be created by a thread that unshared its PID namespace: get the runtime's signal
@@ -37,11 +55,14 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
                 if (r == -Errno.EINVAL) { unshared = false; return; }
                 SyscallResult.Check(r, "unshare", "mount/uts/ipc/net/pid namespaces");
                 newPidNamespace = new FileInfo("/proc/thread-self/ns/pid_for_children").LinkTarget != new FileInfo("/proc/self/ns/pid").LinkTarget;
-                using var jail = LdconfigJail.Prepare(context.Sys, rootHostPath, ldconfigHostPath, scratchName);
+                using var jail = LdconfigJail.Prepare(context.Sys, rootHostPath, ldconfigHostPath, scratchName, helper);
                 LdconfigJail.Enter(context.Sys, jail.Root, lastCap);
-                SyscallResult.Check(context.Sys.Statx(At.FdCwd, jail.ExePath, At.SymlinkNoFollow, out var atPath), "stat", jail.ExePath);
-                if (!atPath.SameFileAs(jail.HostFile)) throw new IOException($"{jail.ExePath} is not the host ldconfig bound there");
-                process = Process.Start(StartInfo(jail.ExePath, ldconfigHostPath));
+                SyscallResult.Check(context.Sys.Statx(At.FdCwd, jail.HelperPath!, At.SymlinkNoFollow, out var atPath), "stat", jail.HelperPath!);
+                if (!atPath.SameFileAs(jail.HelperFile)) throw new IOException($"{jail.HelperPath} is not the {HelperName} bound there");
+                var inherited = Interop.DupInheritable(jail.Exe.Value);
+                if (inherited < 0) throw new SyscallException("dup", jail.ExePath, -inherited);
+                try { process = Process.Start(StartInfo(jail.HelperPath!, inherited, ldconfigHostPath)); }
+                finally { context.Sys.Close(inherited); }
             }
             catch (Exception e) { error = e; }
         }) { IsBackground = true, Name = "ldconfig-jail" };
@@ -55,22 +76,25 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
         }
         if (error is not null || process is null)
             throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath}: {error?.Message ?? "not started"}", error!);
-        context.Log.Debug($"started {ldconfigHostPath} in {rootHostPath} as host pid {process.Id}" +
+        context.Log.Debug($"started {ldconfigHostPath} in {rootHostPath} through {HelperName} as host pid {process.Id}" +
                           (newPidNamespace ? " (pid 1 in its PID namespace)" : "") + $" after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
         var running = System.Diagnostics.Stopwatch.GetTimestamp();
         LdconfigChildLauncher.Wait(process, context, rootHostPath, ldconfigHostPath);
         context.Log.Debug($"ldconfig ran for {System.Diagnostics.Stopwatch.GetElapsedTime(running).TotalMilliseconds:F1} ms");
     }
 
-    // The whole environment is fixed: nothing the hook inherited (LD_PRELOAD, …) reaches ldconfig.
-    static ProcessStartInfo StartInfo(string exePath, string ldconfigHostPath)
+    // gantry-sandbox-exec FD CPU NOFILE FSIZE FILTER -- ldconfig ARGS. The whole environment is fixed: nothing the
+    // hook inherited (LD_PRELOAD, …) reaches the helper or ldconfig.
+    static ProcessStartInfo StartInfo(string helperPath, int ldconfigFd, string ldconfigHostPath)
     {
-        var args = LdconfigJail.Arguments(ldconfigHostPath);
-        var psi = new ProcessStartInfo(exePath)
-        {
-            UseShellExecute = false, WorkingDirectory = "/",
-        };
-        foreach (var a in args.Skip(1)) psi.ArgumentList.Add(a);
+        var psi = new ProcessStartInfo(helperPath) { UseShellExecute = false, WorkingDirectory = "/" };
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        psi.ArgumentList.Add(ldconfigFd.ToString(inv));
+        foreach (var resource in new[] { 0, 7, 1 }) // the order the helper takes: CPU, NOFILE, FSIZE
+            psi.ArgumentList.Add(LdconfigJail.ResourceLimits.First(l => l.Resource == resource).Value.ToString(inv));
+        psi.ArgumentList.Add(LdconfigSyscallFilter.Build(RuntimeInformation.ProcessArchitecture) is { } filter ? LdconfigSyscallFilter.Hex(filter) : "-");
+        psi.ArgumentList.Add("--");
+        foreach (var a in LdconfigJail.Arguments(ldconfigHostPath)) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         psi.Environment["PATH"] = LdconfigChildLauncher.FixedPath["PATH=".Length..];
         return psi;
