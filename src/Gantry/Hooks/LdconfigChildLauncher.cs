@@ -48,12 +48,7 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
     public void Run(string rootHostPath, string ldconfigPath, string scratchName, IReadOnlyList<string> folders, bool containerBinary, bool noPivot)
     {
         var ldconfigHostPath = ldconfigPath;
-        var psi = new ProcessStartInfo(context.SelfExe)
-        {
-            UseShellExecute = false,
-
-            WorkingDirectory = "/",
-        };
+        var psi = new ProcessStartInfo(context.SelfExe) { UseShellExecute = false, WorkingDirectory = "/" };
         foreach (var a in ChildArguments(rootHostPath, ldconfigHostPath, scratchName, context.Log.Level >= LogLevel.Debug, folders, containerBinary, noPivot))
             psi.ArgumentList.Add(a);
         psi.Environment.Clear();
@@ -62,7 +57,7 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
         Wait(StartInNewPidNamespace(psi), context, rootHostPath, ldconfigHostPath);
     }
 
-    /// <summary>Waits for the ldconfig process (or the child that becomes it); its output goes to the debug log.</summary>
+    /// <summary>Waits for the ldconfig process (or the child that becomes it).</summary>
     /// <remarks>ldconfig's stdio is the hook's own (its messages land where the hook's do, which the engine
     /// shows when the hook fails): a redirected pipe would start .NET's socket engine threads for a process that
     /// lives a few milliseconds.</remarks>
