@@ -11,8 +11,11 @@ dotnet publish src/Gantry.Plugin -c Release -r linux-x64 -o obj/plugin-publish -
 cp -f obj/plugin-publish/nvidia-docker-plugin out/nvidia-docker-plugin
 rm -f out/*.dbg
 bash native/build.sh out
-for name in nvidia-ctk nvidia-cdi-hook nvidia-container-cli nvidia-container-runtime nvidia-container-runtime.cdi nvidia-container-runtime.legacy \
-    nvidia-container-runtime-hook nvidia-container-toolkit nvidia-docker; do
+for name in nvidia-ctk nvidia-cdi-hook nvidia-container-cli nvidia-container-runtime-hook nvidia-container-toolkit nvidia-docker; do
   ln -sfn gantry "out/$name"
+done
+# The runtime names start the small launcher: it execs runc itself for commands other than create, gantry otherwise.
+for name in nvidia-container-runtime nvidia-container-runtime.cdi nvidia-container-runtime.legacy; do
+  ln -sfn gantry-runtime-launcher "out/$name"
 done
 echo "built: $(pwd)/out/gantry ($(./out/gantry --version | head -1))"

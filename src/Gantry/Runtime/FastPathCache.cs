@@ -4,7 +4,7 @@ using Gantry.Host;
 
 namespace Gantry.Runtime;
 
-// What the native fast path (native/shim-fastpath/fastpath.c) replays for commands other than create: the
+// What the runtime launcher (native/runtime-launcher/launcher.c) replays for commands other than create: the
 // low-level runtime this shim resolved for a config file and a PATH, with everything that resolution depended
 // on (the config file's identity, size and mtime; the mtime of every directory it searched). The C side execs
 // the runtime only while all of it still holds. Recorded only when such a command logs nothing, so skipping
@@ -15,7 +15,7 @@ internal static class FastPathCache
     public const string DefaultDirectory = "/run/gantry/shim";
     const string Magic = "gantry-shim-fastpath 1\n";
 
-    /// <summary>The file name: FNV-1a 64 of the config path, a NUL, and PATH, in hex (fastpath.c computes the same).</summary>
+    /// <summary>The file name: FNV-1a 64 of the config path, a NUL, and PATH, in hex (launcher.c computes the same).</summary>
     public static string Key(string configPath, string pathEnv)
     {
         var h = 0xcbf29ce484222325UL;

@@ -33,7 +33,7 @@ internal static class RuntimeCommand
             var pathEnv = Environment.GetEnvironmentVariable("PATH");
             var runtime = BinaryLookup.ResolveRuntime(rt.Runtimes, pathEnv);
             log.Debug($"Using low-level runtime {runtime}");
-            // Commands other than create log nothing below debug: the native fast path may replay this resolution.
+            // Commands other than create log nothing below debug: the runtime launcher may replay this resolution.
             if (levelValid && log.Level < Cli.LogLevel.Debug && !parsed.Version)
                 FastPathCache.Record(configPath, configLine, pathEnv ?? "", BinaryLookup.RuntimeSearchDirectories(rt.Runtimes, pathEnv), runtime, log);
             if (parsed.IsCreate) ModifyBundle(name, parsed, config, log, os);

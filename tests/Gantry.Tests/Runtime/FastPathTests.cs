@@ -4,9 +4,9 @@ using Gantry.Tests.Support;
 
 namespace Gantry.Tests.Runtime;
 
-// The native fast path (native/shim-fastpath/fastpath.c) replays the runtime the C# shim recorded, for commands
-// other than create, and returns to the C# shim whenever the record no longer holds. The tests tell the two
-// apart by editing the record by hand: only the fast path believes it.
+// The runtime launcher (native/runtime-launcher/launcher.c) replays the runtime the C# shim recorded, for commands
+// other than create, and execs the C# shim whenever the record no longer holds. The tests tell the two apart by
+// editing the record by hand: only the launcher believes it.
 public sealed class FastPathTests : IDisposable
 {
     readonly TempDir _dir = new();

@@ -1,10 +1,11 @@
-// nvidia-container-runtime's fast path. containerd and Docker start the shim for every command of every
-// container (create, start, state, kill, delete, ...), and only create needs Gantry's work; the rest must cost
-// what runc costs. This constructor runs before the .NET runtime starts: for a command that is not create it
-// replays the decision the C# shim recorded in a cache file (which runtime binary, for this config.toml and
-// PATH; see src/Gantry/Runtime/FastPathCache.cs) and execs that runtime. It decides nothing itself: whenever
-// anything differs (config file, a directory the runtime was searched in, the cache's owner or mode, an
-// option that needs logging) it returns, and the C# shim runs as if this file did not exist.
+// gantry-runtime-launcher: what out/nvidia-container-runtime (and .cdi, .legacy) are. containerd and Docker
+// start the runtime for every command of every container (create, start, state, kill, delete, ...), and only
+// create needs Gantry's work; the rest must cost what runc costs, and a .NET process costs 10-15 ms before its
+// Main runs. For a command that is not create this small program replays the decision the C# shim recorded in a
+// cache file (which runtime binary, for this config.toml and PATH; see src/Gantry/Runtime/FastPathCache.cs) and
+// execs that runtime. It decides nothing itself: whenever anything differs (config file, a directory the runtime
+// was searched in, the cache's owner or mode, an option that needs logging) it execs the gantry binary beside it,
+// with the same arguments, environment and argv[0], and the C# shim runs as if this program did not exist.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -125,11 +126,10 @@ static int line_holds(char *line, const char *config, const char *path_env, cons
     return 0;
 }
 
-__attribute__((constructor)) static void gantry_shim_fast_path(int argc, char **argv, char **envp)
+// Execs the recorded runtime when the record holds; returns otherwise.
+static void fast_path(int argc, char **argv)
 {
-    (void)envp;
-    if (argc < 2 || argv == NULL || argv[0] == NULL || !is_shim_name(argv[0]) || needs_full_shim(argc, argv)) return;
-    int saved_errno = errno;
+    if (argc < 2 || needs_full_shim(argc, argv)) return;
     char config[4096];
     if (config_path(config, sizeof config) != 0) return;
     const char *path_env = getenv("PATH");
@@ -141,7 +141,7 @@ __attribute__((constructor)) static void gantry_shim_fast_path(int argc, char **
     snprintf(name, sizeof name, "%016llx", (unsigned long long)h);
     const char *dir = getenv(CACHE_DIR_VARIABLE);
     char *cache = read_cache(dir && *dir ? dir : CACHE_DIR_DEFAULT, name);
-    if (cache == NULL) { errno = saved_errno; return; }
+    if (cache == NULL) return;
 
     const char *runtime = NULL;
     int ok = strncmp(cache, MAGIC, strlen(MAGIC)) == 0;
@@ -162,5 +162,26 @@ __attribute__((constructor)) static void gantry_shim_fast_path(int argc, char **
         }
     }
     free(cache);
-    errno = saved_errno;
+}
+
+// The C# shim: the gantry binary in this program's own directory.
+static int exec_gantry(char **argv)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) { perror("nvidia-container-runtime: cannot find its own path"); return 1; }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash == NULL || (size_t)(slash - self) + sizeof "/gantry" > sizeof self) return 1;
+    strcpy(slash, "/gantry");
+    execv(self, argv);
+    dprintf(2, "nvidia-container-runtime: cannot exec %s: %s\n", self, strerror(errno));
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 1 || argv[0] == NULL) return 1;
+    if (is_shim_name(argv[0])) fast_path(argc, argv);
+    return exec_gantry(argv);
 }
