@@ -298,7 +298,9 @@ static nvmlReturn_t load_facts(void)
 {
     FILE *f = open_facts();
     if (!f) { diag("cannot open facts", "driver not loaded"); return NVML_ERROR_DRIVER_NOT_LOADED; }
-    memset(g_dev, 0, sizeof g_dev);
+    /* Clear only what an earlier load filled (g_count GPUs): the array is 2 MB of zeros until then, and touching
+       all of it costs every process that loads NVML ~500 page faults. */
+    memset(g_dev, 0, (size_t)g_count * SLOTS * sizeof g_dev[0]);
     memset(g_topology, 0, sizeof g_topology);
     g_count = 0; g_driver[0] = g_nvml[0] = '\0'; g_cuda = 0;
     struct nvmlDevice_st *gpu = NULL, *cur = NULL;
