@@ -4,18 +4,21 @@ using System.Text;
 
 namespace Gantry.NvidiaDocker.Wrapper;
 
-internal sealed record MiniHttpResponse(int Status, string Body);
+/// <summary>KeepAlive: the connection may carry the next request (asked for, and the body's end was known).</summary>
+internal sealed record MiniHttpResponse(int Status, string Body, bool KeepAlive = false);
 
 // Just enough HTTP/1.1 for the wrapper's few GET requests (the Docker API on its unix socket, the plugin's REST
-// API over TCP or an SSH tunnel): one request per connection, a body by Content-Length, chunks or end of stream.
+// API over TCP or an SSH tunnel): one request per connection unless kept alive, a body by Content-Length, chunks
+// or end of stream.
 // System.Net.Http would add megabytes and start-up time to a binary that runs for every container.
 internal static class MiniHttp
 {
     const int MaxBody = 16 << 20;
 
-    public static MiniHttpResponse Get(Stream stream, string host, string pathAndQuery)
+    public static MiniHttpResponse Get(Stream stream, string host, string pathAndQuery, bool keepAlive = false)
     {
-        var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: nvidia-docker\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+        var connection = keepAlive ? "" : "Connection: close\r\n";
+        var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: nvidia-docker\r\nAccept: */*\r\n{connection}\r\n";
         stream.Write(Encoding.ASCII.GetBytes(request));
         stream.Flush();
         var reader = new BufferedReader(stream);
@@ -25,6 +28,7 @@ internal static class MiniHttp
             throw new IOException($"not an HTTP response: '{status}'");
         long? length = null;
         var chunked = false;
+        var serverCloses = false;
         for (var line = reader.ReadLine(); !string.IsNullOrEmpty(line); line = reader.ReadLine())
         {
             var colon = line.IndexOf(':');
@@ -33,9 +37,11 @@ internal static class MiniHttp
             var value = line[(colon + 1)..].Trim();
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) && long.TryParse(value, CultureInfo.InvariantCulture, out var n)) length = n;
             if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && value.Contains("chunked", StringComparison.OrdinalIgnoreCase)) chunked = true;
+            if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase) && value.Contains("close", StringComparison.OrdinalIgnoreCase)) serverCloses = true;
         }
         var body = chunked ? reader.ReadChunked() : length is { } len ? reader.ReadExactly(len) : reader.ReadToEnd();
-        return new MiniHttpResponse(code, Encoding.UTF8.GetString(body));
+        var reusable = keepAlive && !serverCloses && (chunked || length is not null) && parts[0] == "HTTP/1.1";
+        return new MiniHttpResponse(code, Encoding.UTF8.GetString(body), reusable);
     }
 
     public static Stream ConnectUnix(string path, TimeSpan timeout)
@@ -123,8 +129,14 @@ internal static class MiniHttp
             while (true)
             {
                 var header = ReadLine() ?? throw new IOException("truncated chunked body");
-                var size = long.Parse(header.Split(';')[0].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if (size == 0) return all.ToArray();
+                if (!long.TryParse(header.Split(';')[0].Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size) || size < 0)
+                    throw new IOException($"bad chunk size in HTTP body: '{header}'");
+                if (size == 0)
+                {
+                    // Trailers up to the blank line, so a kept-alive connection starts clean at the next response.
+                    while (!string.IsNullOrEmpty(ReadLine())) { }
+                    return all.ToArray();
+                }
                 all.Write(ReadExactly(size));
                 ReadLine();
                 if (all.Length > MaxBody) throw new IOException("HTTP body too large");

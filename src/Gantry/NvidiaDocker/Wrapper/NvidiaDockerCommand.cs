@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Gantry.Cli;
 using Gantry.Host;
 
@@ -10,8 +8,6 @@ namespace Gantry.NvidiaDocker.Wrapper;
 // through its nvidia-docker-plugin); mode 2 adds --runtime=nvidia. Either way the process becomes docker.
 internal static class NvidiaDockerCommand
 {
-    static readonly TimeSpan RemoteTimeout = TimeSpan.FromSeconds(10);
-
     public static int Run(string argv0, string[] args, IRuntimeSyscalls? os = null)
     {
         os ??= LinuxRuntimeSyscalls.Instance;
@@ -44,18 +40,29 @@ internal static class NvidiaDockerCommand
         // labels; they are only looked at (and their errors only reported) when the image turns out to need GPUs.
         var remoteHost = !string.IsNullOrEmpty(settings.NvHost) || settings.DockerHost is { Length: > 0 } h && !h.StartsWith("unix://", StringComparison.Ordinal);
         var local = line.IsRunOrCreate && !remoteHost ? Task.Run(() => LocalFacts(settings, docker)) : null;
-        return WrapperPlanner.PlanVolumeMode(args, docker,
-            image => DockerLookup.Pull(settings.DockerCommand, line.GlobalOptions, image),
-            () =>
-            {
-                if (!PluginAddressParser.TryParse(settings.NvHost, settings.DockerHost, out var remote, out var warning, out var error))
-                    throw new GantryException(error);
-                if (warning is not null) Log(argv0, warning);
-                if (remote is not null) return new RemoteGpuArguments(path => RemoteGet(remote, path), settings.Gpus);
-                UvmModule.Ensure(Roots(settings));
-                var (host, volumeExists) = (local ?? Task.FromResult(LocalFacts(settings, docker))).GetAwaiter().GetResult();
-                return new LocalGpuArguments(host, settings.Gpus, _ => volumeExists);
-            });
+        // Closed before docker is exec'd (an ssh tunnel is a child process).
+        PluginClient? plugin = null;
+        try
+        {
+            return WrapperPlanner.PlanVolumeMode(args, docker,
+                image => DockerLookup.Pull(settings.DockerCommand, line.GlobalOptions, image),
+                () =>
+                {
+                    if (!PluginAddressParser.TryParse(settings.NvHost, settings.DockerHost, out var remote, out var warning, out var error))
+                        throw new GantryException(error);
+                    if (warning is not null) Log(argv0, warning);
+                    if (remote is not null)
+                    {
+                        // A password can only be asked for on a terminal, as the original read it from stdin.
+                        plugin = new PluginClient(remote, settings.SshCommand, interactive: !Console.IsInputRedirected);
+                        return new RemoteGpuArguments(plugin.Get, settings.Gpus);
+                    }
+                    UvmModule.Ensure(Roots(settings));
+                    var (host, volumeExists) = (local ?? Task.FromResult(LocalFacts(settings, docker))).GetAwaiter().GetResult();
+                    return new LocalGpuArguments(host, settings.Gpus, _ => volumeExists);
+                });
+        }
+        finally { plugin?.Dispose(); }
     }
 
     static HostRoots Roots(WrapperSettings settings) => new(settings.DriverRoot, settings.DevRoot);
@@ -64,59 +71,6 @@ internal static class NvidiaDockerCommand
     {
         var host = InventoryGpuHost.FromNvml(Roots(settings));
         return (host, docker.VolumeExists(DriverVolume.VolumeName(host.DriverVersion)));
-    }
-
-    static MiniHttpResponse RemoteGet(PluginAddress plugin, string path)
-    {
-        var where = $"the nvidia-docker plugin at {plugin.Host}:{plugin.Port}";
-        try
-        {
-            if (plugin.Scheme != "ssh")
-            {
-                using var tcp = MiniHttp.ConnectTcp(plugin.Host, plugin.Port, RemoteTimeout);
-                return MiniHttp.Get(tcp, $"{plugin.Host}:{plugin.Port}", path);
-            }
-            using var ssh = SshTunnel(plugin);
-            return MiniHttp.Get(ssh.Stream, $"localhost:{plugin.Port}", path);
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.ComponentModel.Win32Exception)
-        {
-            throw new GantryException($"cannot reach {where}: {e.Message}", e);
-        }
-    }
-
-    // ssh -W forwards stdin/stdout to the plugin's port on the remote host (authentication as ssh does it).
-    static SshStream SshTunnel(PluginAddress plugin)
-    {
-        var psi = new ProcessStartInfo("ssh") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "-p", plugin.SshPort.ToString(CultureInfo.InvariantCulture), "-W", $"localhost:{plugin.Port}",
-                     string.IsNullOrEmpty(plugin.SshUser) ? plugin.Host : $"{plugin.SshUser}@{plugin.Host}" })
-            psi.ArgumentList.Add(a);
-        return new SshStream(Process.Start(psi) ?? throw new IOException("cannot start ssh"));
-    }
-
-    sealed class SshStream(Process ssh) : IDisposable
-    {
-        public Stream Stream { get; } = new DuplexStream(ssh.StandardOutput.BaseStream, ssh.StandardInput.BaseStream);
-        public void Dispose()
-        {
-            try { if (!ssh.HasExited) ssh.Kill(); } catch (InvalidOperationException) { }
-            ssh.Dispose();
-        }
-    }
-
-    sealed class DuplexStream(Stream read, Stream write) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => write.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => read.Read(buffer, offset, count);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => write.Write(buffer, offset, count);
     }
 
     /// <summary>The original's log line on stderr: "&lt;argv0&gt; | 2006/01/02 15:04:05 message".</summary>

@@ -10,6 +10,8 @@ internal sealed record WrapperSettings
 {
     /// <summary>NV_DOCKER split on whitespace, e.g. ["sudo", "docker"]; default ["docker"].</summary>
     public IReadOnlyList<string> DockerCommand { get; init; } = ["docker"];
+    /// <summary>NV_SSH split on whitespace, the client of ssh:// hosts, e.g. ["ssh", "-F", "cfg"]; default ["ssh"] (Gantry's own).</summary>
+    public IReadOnlyList<string> SshCommand { get; init; } = ["ssh"];
     /// <summary>NV_GPU as given (null when unset) and its items.</summary>
     public string? GpuVariable { get; init; }
     public IReadOnlyList<string> Gpus { get; init; } = [];
@@ -30,10 +32,12 @@ internal sealed record WrapperSettings
         var file = ConfigFile.Read(env("NV_DOCKER_CONFIG") is { Length: > 0 } p ? p : DefaultConfigFile, explicitPath: env("NV_DOCKER_CONFIG") is { Length: > 0 });
         string? Setting(string variable, string key) => env(variable) is { Length: > 0 } v ? v : file.GetValueOrDefault(key);
         var docker = (env("NV_DOCKER") ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var ssh = (env("NV_SSH") ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var gpu = env("NV_GPU");
         return new WrapperSettings
         {
             DockerCommand = docker.Length > 0 ? docker : ["docker"],
+            SshCommand = ssh.Length > 0 ? ssh : ["ssh"],
             GpuVariable = gpu,
             Gpus = GpuSelection.ParseList(gpu),
             Mode = ParseMode(Setting("NV_DOCKER_MODE", "mode")),
