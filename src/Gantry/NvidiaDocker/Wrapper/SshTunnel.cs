@@ -53,14 +53,17 @@ internal sealed class SshTunnel : IDisposable
         return args;
     }
 
-    /// <summary>Why the tunnel broke, once it has: the deadline, or what ssh said (its lines joined); null if neither.</summary>
+    /// <summary>
+    /// Why the tunnel broke, once it has: the deadline, or what ssh said (its lines joined, less the notes of a
+    /// known_hosts addition and of each wrong password before the last); null if neither.
+    /// </summary>
     public string? Failure()
     {
         if (_expired) return $"no answer within {_limit.TotalSeconds:0} s";
         // ssh ends soon after its connection does; its messages are complete once it has.
         if (!_ssh.WaitForExit(2_000) || !_messages.Wait(500)) return null;
         var lines = _messages.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(l => !l.StartsWith("Warning: Permanently added", StringComparison.Ordinal)).ToList();
+            .Where(l => !l.StartsWith("Warning: Permanently added", StringComparison.Ordinal) && !l.EndsWith("please try again.", StringComparison.Ordinal)).ToList();
         return lines.Count > 0 ? string.Join("; ", lines) : _ssh.ExitCode != 0 ? $"ssh exited with status {_ssh.ExitCode}" : null;
     }
 
