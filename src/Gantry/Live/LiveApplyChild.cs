@@ -23,8 +23,11 @@ internal sealed partial class LiveJsonContext : JsonSerializerContext;
 
 // `gantry __configure-apply`, started by LiveApplyLauncher with a fixed environment. Namespaces are per thread
 // and setns(CLONE_NEWNS) refuses a thread that shares its fs_struct, so the main thread first unshares CLONE_FS,
-// then joins the container's mount namespace; every mount happens on this thread, and the ldconfig helper it
-// starts inherits the namespace. The exchange with the parent (stdout/stdin lines):
+// then joins the container's mount namespace; every mount happens on this thread. A host ldconfig ('@PATH') runs
+// from a confined thread this thread makes, which starts in the same namespace (LdconfigThreadRunner; the host
+// ldconfig and gantry-sandbox-exec are opened before the setns, since their host paths need not name them in the
+// container's namespace); otherwise, and where that thread cannot unshare, a re-executed child
+// (LdconfigChildLauncher) inherits the namespace. The exchange with the parent (stdout/stdin lines):
 //   child: "applied"     every mount is in place (or the child exits 1 with "!error: …" on stderr, rolled back)
 //   parent: "continue"   the device cgroup is set: run ldconfig, keep everything, exit 0
 //   parent: anything else, or EOF: undo every mount and exit 1
@@ -46,6 +49,10 @@ internal static class LiveApplyChild
         var target = new ContainerTarget(request.Pid, request.Standalone, request.Rootfs, request.StartTime);
         ContainerRoot root;
         (uint, uint) owner;
+        LdconfigHostFiles? hostLdconfig;
+        try { hostLdconfig = OpenHostLdconfig(sys, request.Plan.Ldconfig, log); }
+        catch (Exception e) when (e is IOException or GantryException) { return Fail($"ldcache error: {e.Message}"); }
+        using var _ = hostLdconfig;
         try
         {
             root = ContainerProcess.OpenRootfs(sys, target);
@@ -72,7 +79,7 @@ internal static class LiveApplyChild
                 applier.Rollback();
                 return 1;
             }
-            try { RunLdconfig(root, request.Plan.Ldconfig, log); }
+            try { RunLdconfig(root, request.Plan.Ldconfig, hostLdconfig, log); }
             catch (Exception e)
             {
                 applier.Rollback();
@@ -83,16 +90,32 @@ internal static class LiveApplyChild
         }
     }
 
-    static void RunLdconfig(ContainerRoot root, LiveLdconfig? ld, Log log)
+    // The thread path needs the helper beside this executable and pivot_root (--no-pivot takes the child).
+    static LdconfigHostFiles? OpenHostLdconfig(ISyscalls sys, LiveLdconfig? ld, Log log)
+    {
+        if (ld is not { FromHost: true, NoPivot: false }) return null;
+        if (LdconfigThreadRunner.FindHelper() is not { } helper)
+        {
+            log.Debug($"{LdconfigThreadRunner.HelperName} is not beside {Environment.ProcessPath}; ldconfig will run from a re-executed child");
+            return null;
+        }
+        var files = LdconfigHostFiles.TryOpen(sys, ld.Path, helper, out var whyNot);
+        if (files is null) log.Debug($"{whyNot}; ldconfig will run from a re-executed child");
+        return files;
+    }
+
+    static void RunLdconfig(ContainerRoot root, LiveLdconfig? ld, LdconfigHostFiles? hostLdconfig, Log log)
     {
         if (ld is null) return;
-        // The rootfs as this namespace's root names it: what the helper opens again by path.
+        // The rootfs as this namespace's root names it: where the jail is built.
         SyscallResult.Check(root.Sys.ReadLinkAt(At.FdCwd, root.Fd.ProcPath, out var rootPath), "readlink", root.HostPath);
         var context = new HookContext(log, root.Sys, Console.OpenStandardInput, "/proc", "/proc/self/exe");
         var scratch = "ldconfig-" + RandomName.Uuid();
         log.Info($"executing {ld.Path}{(ld.FromHost ? " from host" : "")} at {rootPath}");
         try
         {
+            if (hostLdconfig is not null && new LdconfigThreadRunner(context).TryRun(rootPath, hostLdconfig, scratch, ld.Folders)) return;
+            if (hostLdconfig is not null) log.Debug("this kernel does not unshare namespaces per thread; running ldconfig from a re-executed child");
             new LdconfigChildLauncher(context).Run(rootPath, ld.Path, scratch, ld.Folders, containerBinary: !ld.FromHost, ld.NoPivot);
         }
         finally

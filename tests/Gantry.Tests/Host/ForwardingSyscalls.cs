@@ -24,6 +24,8 @@ internal class ForwardingSyscalls(ISyscalls inner) : ISyscalls
     public virtual int Mount(string? source, string target, string? fsType, ulong flags, string? data) => inner.Mount(source, target, fsType, flags, data);
     public virtual int Umount(string target, int flags) => inner.Umount(target, flags);
     public int Unshare(int flags) => inner.Unshare(flags);
+    public virtual int CloneMount(int fd) => inner.CloneMount(fd);
+    public int MoveMount(int fromFd, int toFd) => inner.MoveMount(fromFd, toFd);
     public int SetNs(int fd, int nsType) => inner.SetNs(fd, nsType);
     public int SetResourceLimit(int resource, ulong value) => inner.SetResourceLimit(resource, value);
     public int SetSeccompFilter(ulong[] program) => inner.SetSeccompFilter(program);
