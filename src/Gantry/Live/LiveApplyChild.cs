@@ -90,17 +90,19 @@ internal static class LiveApplyChild
         }
     }
 
-    // The thread path needs the helper beside this executable and pivot_root (--no-pivot takes the child).
+    // The thread path needs the helper beside this executable, pivot_root (--no-pivot takes the child) and a
+    // kernel that clones mounts; the reason it is not taken goes to the debug log.
     static LdconfigHostFiles? OpenHostLdconfig(ISyscalls sys, LiveLdconfig? ld, Log log)
     {
-        if (ld is not { FromHost: true, NoPivot: false }) return null;
+        if (ld is not { FromHost: true }) return null;
+        if (ld.NoPivot) { log.Debug("--no-pivot: ldconfig is chrooted by the re-executed child"); return null; }
         if (LdconfigThreadRunner.FindHelper() is not { } helper)
         {
-            log.Debug($"{LdconfigThreadRunner.HelperName} is not beside {Environment.ProcessPath}; ldconfig will run from a re-executed child");
+            log.Debug($"{LdconfigThreadRunner.HelperName} is not beside {Environment.ProcessPath}");
             return null;
         }
         var files = LdconfigHostFiles.TryOpen(sys, ld.Path, helper, out var whyNot);
-        if (files is null) log.Debug($"{whyNot}; ldconfig will run from a re-executed child");
+        if (files is null) log.Debug(whyNot!);
         return files;
     }
 
@@ -115,7 +117,8 @@ internal static class LiveApplyChild
         try
         {
             if (hostLdconfig is not null && new LdconfigThreadRunner(context).TryRun(rootPath, hostLdconfig, scratch, ld.Folders)) return;
-            if (hostLdconfig is not null) log.Debug("this kernel does not unshare namespaces per thread; running ldconfig from a re-executed child");
+            if (hostLdconfig is not null) log.Debug("this kernel does not unshare namespaces per thread");
+            log.Debug($"running {ld.Path} from a re-executed child");
             new LdconfigChildLauncher(context).Run(rootPath, ld.Path, scratch, ld.Folders, containerBinary: !ld.FromHost, ld.NoPivot);
         }
         finally
