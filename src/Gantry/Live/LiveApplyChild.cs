@@ -1,25 +1,9 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Gantry.Cli;
 using Gantry.Hooks;
 using Gantry.Host;
 
 namespace Gantry.Live;
-
-/// <summary>What the parent hands the applier child on its stdin (one JSON line).</summary>
-internal sealed class LiveApplyRequest
-{
-    public int Pid { get; set; }
-    public bool Standalone { get; set; }
-    public string Rootfs { get; set; } = "";
-    public ulong StartTime { get; set; }
-    public bool Debug { get; set; }
-    public LivePlan Plan { get; set; } = new();
-}
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(LiveApplyRequest))]
-internal sealed partial class LiveJsonContext : JsonSerializerContext;
 
 // `gantry __configure-apply`, started by LiveApplyLauncher with a fixed environment. Namespaces are per thread
 // and setns(CLONE_NEWNS) refuses a thread that shares its fs_struct, so the main thread first unshares CLONE_FS,
@@ -40,9 +24,12 @@ internal static class LiveApplyChild
     {
         var stdin = new StreamReader(Console.OpenStandardInput());
         LiveApplyRequest? request;
-        try { request = JsonSerializer.Deserialize(stdin.ReadLine() ?? "", LiveJsonContext.Default.LiveApplyRequest); }
-        catch (JsonException e) { return Fail($"container error: malformed request from the parent: {e.Message}"); }
-        if (request is null) return Fail("container error: no request from the parent");
+        if (stdin.ReadLine() is not { } line) return Fail("container error: no request from the parent");
+        try { request = LiveApplyRequestJson.Read(line); }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return Fail($"container error: malformed request from the parent: {e.Message}");
+        }
 
         var log = new Log(Console.Error, request.Debug ? LogLevel.Debug : LogLevel.Warning);
         var sys = LinuxSyscalls.Instance;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Gantry.Cli;
 using Gantry.Hooks;
 
@@ -31,7 +30,11 @@ internal sealed class LiveApplyLauncher(Log log, string selfExe = "/proc/self/ex
             psi.Environment[k] = v;
 
         using var child = Process.Start(psi) ?? throw new LiveApplyException($"container error: could not start {selfExe}");
-        var stderr = child.StandardError.ReadToEndAsync();
+        // A blocking read on a thread of its own: ReadToEndAsync would start the runtime's socket engine and thread
+        // pool for one pipe (~1–3 ms here).
+        var stderr = "";
+        var stderrReader = new Thread(() => stderr = child.StandardError.ReadToEnd()) { IsBackground = true, Name = "apply-stderr" };
+        stderrReader.Start();
         var request = new LiveApplyRequest
         {
             Pid = target.Pid, Standalone = target.Standalone, Rootfs = target.Rootfs, StartTime = target.StartTime,
@@ -40,8 +43,10 @@ internal sealed class LiveApplyLauncher(Log log, string selfExe = "/proc/self/ex
         Exception? stepError = null;
         try
         {
-            child.StandardInput.WriteLine(JsonSerializer.Serialize(request, LiveJsonContext.Default.LiveApplyRequest));
-            child.StandardInput.Flush();
+            var stdin = child.StandardInput.BaseStream;
+            stdin.Write(LiveApplyRequestJson.Write(request));
+            stdin.WriteByte((byte)'\n');
+            stdin.Flush();
             if (child.StandardOutput.ReadLine() == "applied")
             {
                 try { afterMounts(); }
@@ -52,7 +57,8 @@ internal sealed class LiveApplyLauncher(Log log, string selfExe = "/proc/self/ex
         }
         catch (IOException) { } // the child is gone; its exit status and stderr say why
         child.WaitForExit();
-        var error = Relay(stderr.Result);
+        stderrReader.Join();
+        var error = Relay(stderr);
         if (stepError is not null) ExceptionDispatch(stepError);
         if (child.ExitCode != 0)
             throw new LiveApplyException(error ?? $"container error: the applier exited with status {child.ExitCode}");
