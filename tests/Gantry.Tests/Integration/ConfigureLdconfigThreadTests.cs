@@ -70,6 +70,30 @@ public sealed class ConfigureLdconfigThreadTests(SimulatedGpuHost host) : IClass
         c.Tree.AssertSentinelUntouched();
     }
 
+    // The runtime hook finds the nvidia-container-cli beside it, a link to this same program, and runs configure in
+    // its own process with the environment exec would have given it: the configured NVC_DEBUG_FILE reaches the CLI.
+    [RootFact]
+    public void The_runtime_hook_runs_configure_in_its_own_process_with_the_cli_environment()
+    {
+        using var c = new ConfigureContainer(host);
+        var bundle = c.Tree.Base;
+        File.WriteAllText(Path.Combine(bundle, "config.json"),
+            """{"ociVersion":"1.2.0","process":{"env":["NVIDIA_VISIBLE_DEVICES=0","NVIDIA_DRIVER_CAPABILITIES=compute,utility"]},"root":{"path":"rootfs"}}""");
+        var debugLog = Path.Combine(bundle, "cli-debug.log");
+        File.WriteAllText(Path.Combine(bundle, "hook.toml"),
+            $"[nvidia-container-cli]\nroot = \"{host.Root}\"\nldconfig = \"@/sbin/ldconfig\"\nenvironment = [\"NVC_DEBUG_FILE={debugLog}\"]\n");
+        var state = $$"""{"ociVersion":"1.2.0","id":"x","status":"creating","pid":{{c.Pid}},"bundle":"{{bundle}}"}""";
+        var hook = Path.Combine(TestEnvironment.BinDir, "nvidia-container-runtime-hook");
+        var r = global::Gantry.Engines.ProcessRunner.Run("sh", ["-c", $"NVIDIA_CTK_CONFIG_FILE_PATH='{bundle}/hook.toml' PATH=/usr/bin:/bin exec '{hook}' prestart"], state);
+        Assert.True(r.ExitCode == 0, r.Combined);
+        Assert.Contains("nvidia0", c.Inside("ls /dev").Stdout);
+        Assert.Contains("libcuda.so.1 (libc6,x86-64)", c.Inside("/sbin/ldconfig -p").Stdout);
+        var log = File.ReadAllText(debugLog);
+        Assert.Contains("configuring container with", log);
+        Assert.Contains(ThroughHelper, log);
+        AssertNothingLeft(c);
+    }
+
     [RootFact]
     public void No_pivot_takes_the_re_executed_child()
     {
