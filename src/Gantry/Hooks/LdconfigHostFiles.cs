@@ -6,9 +6,9 @@ namespace Gantry.Hooks;
 /// <summary>
 /// The host ldconfig and gantry-sandbox-exec as detached bind mounts (open_tree clones), taken while their paths
 /// name the host's files, so that LdconfigJail attaches exactly these files whatever mount namespace it is built
-/// in: configure's apply child takes them before it joins the container's namespace, where the host paths may name
-/// nothing, or the image's files once the runtime has pivoted. A plain bind could not do that: its source must be
-/// in the caller's mount namespace.
+/// in: configure takes them on its main thread, before its apply thread joins the container's namespace, where the
+/// host paths may name nothing, or the image's files once the runtime has pivoted. A plain bind could not do that:
+/// its source must be in the caller's mount namespace.
 /// </summary>
 internal sealed class LdconfigHostFiles : IDisposable
 {

@@ -47,7 +47,7 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
     /// <summary>
     /// Runs the host ldconfig of files against the root, scanning folders besides ld.so.conf. False, with nothing
     /// done, where this thread cannot unshare its namespaces (the caller falls back to the re-executed child); any
-    /// other failure throws. The jail is built from the calling thread's mount namespace (configure's apply child
+    /// other failure throws. The jail is built from the calling thread's mount namespace (configure's apply thread
     /// calls it from the container's).
     /// </summary>
     public bool TryRun(string rootHostPath, LdconfigHostFiles files, string scratchName, IReadOnlyList<string> folders)
