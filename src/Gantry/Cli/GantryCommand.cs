@@ -16,7 +16,6 @@ internal static class GantryCommand
             "info" => InfoCommand.Run(rest, log),
             "demo" => DemoCommand.Run(rest, log),
             "hook" => Hooks.CdiHookCommand.Run("gantry hook", rest),
-            Live.LiveApplyChild.VerbName => Live.LiveApplyChild.Run(),
             "nvidia-ctk" or "nvidia-cdi-hook" or "nvidia-container-cli" => Program.Dispatch(args[0], rest),
             _ => throw new UsageException($"unknown command '{args[0]}'; see 'gantry --help'"),
         };

@@ -22,17 +22,27 @@ internal static class LdconfigBinary
     /// </summary>
     public static bool IsStaticElf(string path, out string reason)
     {
-        byte[] head;
         try
         {
             using var f = File.OpenRead(path);
-            head = new byte[Math.Min(f.Length, 64 * 1024)];
-            f.ReadExactly(head);
+            // The headers sit at the start: 4 KiB holds them in any usual binary, and a fresh 64 KiB buffer costs
+            // ~15 page faults (every configure and update-ldcache checks two binaries). Up to 64 KiB where they end later.
+            foreach (var size in (ReadOnlySpan<int>)[4096, 64 * 1024])
+            {
+                var head = new byte[Math.Min(f.Length, size)];
+                f.Position = 0;
+                f.ReadExactly(head);
+                var ok = IsStaticElf(head, out reason);
+                if (ok || reason != OutOfRange || head.Length == f.Length) return ok;
+            }
+            reason = OutOfRange;
+            return false;
         }
         catch (IOException e) { reason = e.Message; return false; }
         catch (UnauthorizedAccessException e) { reason = e.Message; return false; }
-        return IsStaticElf(head, out reason);
     }
+
+    const string OutOfRange = "program headers out of range";
 
     public static bool IsStaticElf(byte[] h, out string reason)
     {
@@ -51,7 +61,7 @@ internal static class LdconfigBinary
         for (var i = 0; i < phnum; i++)
         {
             var at = phoff + (ulong)i * phentsize;
-            if (at + 4 > (ulong)h.Length) { reason = "program headers out of range"; return false; }
+            if (at + 4 > (ulong)h.Length) { reason = OutOfRange; return false; }
             if (U32((int)at) == 3) { reason = "dynamically linked (has an ELF interpreter)"; return false; }
         }
         reason = "";

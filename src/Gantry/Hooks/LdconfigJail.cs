@@ -10,6 +10,7 @@ namespace Gantry.Hooks;
 //   1. new mount, UTS, IPC and network namespaces; every mount private so nothing propagates to the host
 //   2. the root bind-mounted onto itself (pivot_root needs a mount point)
 //   3. a tmpfs at /run/nvidia-ctk-hook/<scratch> inside the root, the host ldconfig bound read-only onto a file in it
+//      (LdconfigThreadRunner: detached mounts of ldconfig and the helper taken beforehand, attached there)
 //   4. pivot_root into the root (chroot where the host root cannot be pivoted away, e.g. initramfs)
 //   5. read-only empty tmpfs over the root's /proc, /sys and /dev: no kernel knob or device is reachable
 //   6. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs
@@ -31,33 +32,38 @@ internal static class LdconfigJail
         public void Dispose() { Exe.Dispose(); Root.Dispose(); }
     }
 
-    /// <summary>Steps 1–3 (namespaces must already be unshared on this thread); a helper program is bound beside ldconfig.</summary>
-    public static Prepared Prepare(ISyscalls sys, string rootPath, string ldconfig, string scratch, string? helper = null)
+    /// <summary>Steps 1–3 (namespaces must already be unshared on this thread), ldconfig opened by its host path.</summary>
+    public static Prepared Prepare(ISyscalls sys, string rootPath, string ldconfig, string scratch)
     {
+        using var host = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(At.FdCwd, ldconfig, O.Path), "open", ldconfig));
+        return Prepare(sys, rootPath, host, ldconfig, null, scratch);
+    }
+
+    /// <summary>Steps 1–3 with detached mounts of the host files (LdconfigHostFiles; taken in any mount namespace),
+    /// the helper attached beside ldconfig.</summary>
+    public static Prepared Prepare(ISyscalls sys, string rootPath, LdconfigHostFiles files, string scratch) =>
+        Prepare(sys, rootPath, files.Ldconfig, files.LdconfigPath, files.Helper, scratch);
+
+    // A helper comes only with detached mounts; ldconfig alone is an fd of this namespace, bound.
+    static Prepared Prepare(ISyscalls sys, string rootPath, OwnedFd ldconfig, string ldconfigPath, OwnedFd? helper, string scratch)
+    {
+        var detached = helper is not null;
         PrivateRoot(sys, rootPath);
 
-        using var host = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(At.FdCwd, ldconfig, O.Path), "open", ldconfig));
-        SyscallResult.Check(sys.Statx(host.Value, "", At.EmptyPath, out var hostStat), "stat", ldconfig);
+        SyscallResult.Check(sys.Statx(ldconfig.Value, "", At.EmptyPath, out var hostStat), "stat", ldconfigPath);
         var root = ContainerRoot.Open(sys, rootPath);
         try
         {
             using var parent = root.MkdirAll(UpdateLdcacheHook.ScratchParent, 0b111_101_101);
             var scratchPath = UpdateLdcacheHook.ScratchParent + "/" + scratch;
             using var tmpfs = ConfinedMounts.MountScratchTmpfs(root, UpdateLdcacheHook.ScratchParent, parent, scratch, (long)hostStat.Size);
-            root.CreateExclusive(tmpfs, "ldconfig", 0b101_000_000, scratchPath + "/ldconfig").Dispose();
-            var exePath = scratchPath + "/ldconfig";
-            using (var target = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(tmpfs.Value, "ldconfig", O.Path | O.NoFollow), "open", exePath)))
-                ConfinedMounts.BindReadOnly(root, host, target, exePath, Ms.NoSuid | Ms.NoDev | Ms.NoSymFollow);
+            var exePath = PlaceInto(root, tmpfs, scratchPath, "ldconfig", ldconfig, detached);
             string? helperPath = null;
             FileStatus helperStat = default;
             if (helper is not null)
             {
-                using var helperHost = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(At.FdCwd, helper, O.Path), "open", helper));
-                SyscallResult.Check(sys.Statx(helperHost.Value, "", At.EmptyPath, out helperStat), "stat", helper);
-                root.CreateExclusive(tmpfs, "sandbox-exec", 0b101_000_000, scratchPath + "/sandbox-exec").Dispose();
-                helperPath = scratchPath + "/sandbox-exec";
-                using var target = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(tmpfs.Value, "sandbox-exec", O.Path | O.NoFollow), "open", helperPath));
-                ConfinedMounts.BindReadOnly(root, helperHost, target, helperPath, Ms.NoSuid | Ms.NoDev | Ms.NoSymFollow);
+                SyscallResult.Check(sys.Statx(helper.Value, "", At.EmptyPath, out helperStat), "stat", LdconfigThreadRunner.HelperName);
+                helperPath = PlaceInto(root, tmpfs, scratchPath, "sandbox-exec", helper, detached);
             }
             SyscallResult.Check(sys.Mount(null, tmpfs.ProcPath, null, Ms.Remount | Ms.Bind | Ms.RdOnly | Ms.NoSuid | Ms.NoDev, null), "remount read-only", scratchPath);
             var exe = root.Open(exePath, O.Path | O.NoFollow);
@@ -73,6 +79,18 @@ internal static class LdconfigJail
             root.Dispose();
             throw;
         }
+    }
+
+    // A new empty file NAME on the scratch tmpfs with the host file mounted read-only onto it; returns its path.
+    static string PlaceInto(ContainerRoot root, OwnedFd tmpfs, string scratchPath, string name, OwnedFd host, bool detached)
+    {
+        var path = scratchPath + "/" + name;
+        root.CreateExclusive(tmpfs, name, 0b101_000_000, path).Dispose();
+        using var target = new OwnedFd(root.Sys, SyscallResult.Check(root.Sys.OpenAt(tmpfs.Value, name, O.Path | O.NoFollow), "open", path));
+        const ulong flags = Ms.NoSuid | Ms.NoDev | Ms.NoSymFollow;
+        if (detached) ConfinedMounts.AttachReadOnly(root, host, target, path, flags);
+        else ConfinedMounts.BindReadOnly(root, host, target, path, flags);
+        return path;
     }
 
     /// <summary>Steps 1 and 2 past the unshare: nothing propagates to the host, and the root is a mount point.</summary>

@@ -34,6 +34,25 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
             new LdconfigChildLauncher(context).Run(rootHostPath, ldconfigHostPath, scratchName);
             return;
         }
+        LdconfigHostFiles? files;
+        string? whyNot;
+        try { files = LdconfigHostFiles.TryOpen(context.Sys, ldconfigHostPath, helper, out whyNot); }
+        catch (IOException e) { throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath}: {e.Message}", e); }
+        using var _ = files;
+        if (files is not null && TryRun(rootHostPath, files, scratchName, [])) return;
+        context.Log.Debug($"{whyNot ?? "this kernel does not unshare namespaces per thread"}; running ldconfig from a re-executed child");
+        new LdconfigChildLauncher(context).Run(rootHostPath, ldconfigHostPath, scratchName);
+    }
+
+    /// <summary>
+    /// Runs the host ldconfig of files against the root, scanning folders besides ld.so.conf. False, with nothing
+    /// done, where this thread cannot unshare its namespaces (the caller falls back to the re-executed child); any
+    /// other failure throws. The jail is built from the calling thread's mount namespace (configure's apply thread
+    /// calls it from the container's).
+    /// </summary>
+    public bool TryRun(string rootHostPath, LdconfigHostFiles files, string scratchName, IReadOnlyList<string> folders)
+    {
+        var ldconfigHostPath = files.LdconfigPath;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var lastCap = LinuxSyscalls.LastCapability();
         // Threads cannot be created by a thread that unshared its PID namespace: get the runtime's signal
@@ -55,25 +74,20 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
                 if (r == -Errno.EINVAL) { unshared = false; return; }
                 SyscallResult.Check(r, "unshare", "mount/uts/ipc/net/pid namespaces");
                 newPidNamespace = new FileInfo("/proc/thread-self/ns/pid_for_children").LinkTarget != new FileInfo("/proc/self/ns/pid").LinkTarget;
-                using var jail = LdconfigJail.Prepare(context.Sys, rootHostPath, ldconfigHostPath, scratchName, helper);
+                using var jail = LdconfigJail.Prepare(context.Sys, rootHostPath, files, scratchName);
                 LdconfigJail.Enter(context.Sys, jail.Root, lastCap);
                 SyscallResult.Check(context.Sys.Statx(At.FdCwd, jail.HelperPath!, At.SymlinkNoFollow, out var atPath), "stat", jail.HelperPath!);
                 if (!atPath.SameFileAs(jail.HelperFile)) throw new IOException($"{jail.HelperPath} is not the {HelperName} bound there");
                 var inherited = Interop.DupInheritable(jail.Exe.Value);
                 if (inherited < 0) throw new SyscallException("dup", jail.ExePath, -inherited);
-                try { process = Process.Start(StartInfo(jail.HelperPath!, inherited, ldconfigHostPath)); }
+                try { process = Process.Start(StartInfo(jail.HelperPath!, inherited, ldconfigHostPath, folders)); }
                 finally { context.Sys.Close(inherited); }
             }
             catch (Exception e) { error = e; }
         }) { IsBackground = true, Name = "ldconfig-jail" };
         thread.Start();
         thread.Join();
-        if (!unshared)
-        {
-            context.Log.Debug("this kernel does not unshare namespaces per thread; running ldconfig from a re-executed child");
-            new LdconfigChildLauncher(context).Run(rootHostPath, ldconfigHostPath, scratchName);
-            return;
-        }
+        if (!unshared) return false;
         if (error is not null || process is null)
             throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath}: {error?.Message ?? "not started"}", error!);
         context.Log.Debug($"started {ldconfigHostPath} in {rootHostPath} through {HelperName} as host pid {process.Id}" +
@@ -81,11 +95,12 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
         var running = System.Diagnostics.Stopwatch.GetTimestamp();
         LdconfigChildLauncher.Wait(process, context, rootHostPath, ldconfigHostPath);
         context.Log.Debug($"ldconfig ran for {System.Diagnostics.Stopwatch.GetElapsedTime(running).TotalMilliseconds:F1} ms");
+        return true;
     }
 
     // gantry-sandbox-exec FD CPU NOFILE FSIZE FILTER -- ldconfig ARGS. The whole environment is fixed: nothing the
     // hook inherited (LD_PRELOAD, …) reaches the helper or ldconfig.
-    static ProcessStartInfo StartInfo(string helperPath, int ldconfigFd, string ldconfigHostPath)
+    static ProcessStartInfo StartInfo(string helperPath, int ldconfigFd, string ldconfigHostPath, IReadOnlyList<string> folders)
     {
         var psi = new ProcessStartInfo(helperPath) { UseShellExecute = false, WorkingDirectory = "/" };
         var inv = System.Globalization.CultureInfo.InvariantCulture;
@@ -95,6 +110,7 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
         psi.ArgumentList.Add(LdconfigSyscallFilter.Build(RuntimeInformation.ProcessArchitecture) is { } filter ? LdconfigSyscallFilter.Hex(filter) : "-");
         psi.ArgumentList.Add("--");
         foreach (var a in LdconfigJail.Arguments(ldconfigHostPath)) psi.ArgumentList.Add(a);
+        foreach (var f in folders) psi.ArgumentList.Add(f);
         psi.Environment.Clear();
         psi.Environment["PATH"] = LdconfigChildLauncher.FixedPath["PATH=".Length..];
         return psi;

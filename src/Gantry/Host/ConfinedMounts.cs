@@ -49,8 +49,21 @@ internal static class ConfinedMounts
     /// </summary>
     public static OwnedFd Bind(ContainerRoot root, OwnedFd source, OwnedFd target, string targetPath, ulong remountFlags)
     {
+        SyscallResult.Check(root.Sys.Mount(source.ProcPath, target.ProcPath, null, Ms.Bind, null), "bind mount onto", targetPath);
+        return CheckAndRemount(root, source, targetPath, remountFlags);
+    }
+
+    /// <summary>BindReadOnly for a detached mount (ISyscalls.CloneMount, possibly of another mount namespace):
+    /// attached onto target, then checked and remounted the same way.</summary>
+    public static void AttachReadOnly(ContainerRoot root, OwnedFd detached, OwnedFd target, string targetPath, ulong flags)
+    {
+        SyscallResult.Check(root.Sys.MoveMount(detached.Value, target.Value), "attach mount onto", targetPath);
+        CheckAndRemount(root, detached, targetPath, Ms.RdOnly | flags).Dispose();
+    }
+
+    static OwnedFd CheckAndRemount(ContainerRoot root, OwnedFd source, string targetPath, ulong remountFlags)
+    {
         var sys = root.Sys;
-        SyscallResult.Check(sys.Mount(source.ProcPath, target.ProcPath, null, Ms.Bind, null), "bind mount onto", targetPath);
         var mounted = root.Open(targetPath, O.Path | O.NoFollow);
         try
         {

@@ -27,6 +27,11 @@ internal interface ISyscalls
 
     int Mount(string? source, string target, string? fsType, ulong flags, string? data);
     int Umount(string target, int flags);
+    /// <summary>open_tree(2) with OPEN_TREE_CLONE of the file open at fd: a detached bind mount of it, which can be
+    /// attached in another mount namespace (a plain bind needs its source in the caller's); -ENOSYS before 5.2.</summary>
+    int CloneMount(int fd);
+    /// <summary>move_mount(2): attaches the detached mount open at fromFd onto the file or directory open at toFd.</summary>
+    int MoveMount(int fromFd, int toFd);
     int Unshare(int flags);
     /// <summary>setns(2) for the calling thread; CLONE_NEWNS needs CLONE_FS unshared first in a threaded process.</summary>
     int SetNs(int fd, int nsType);

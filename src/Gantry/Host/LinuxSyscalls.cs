@@ -96,6 +96,18 @@ internal sealed class LinuxSyscalls : ISyscalls
     public int Mount(string? source, string target, string? fsType, ulong flags, string? data) => R(Interop.Mount(source, target, fsType, flags, data));
     public int Umount(string target, int flags) => R(Interop.Umount2(target, flags));
     public int Unshare(int flags) => R(Interop.Unshare(flags));
+
+    public unsafe int CloneMount(int fd)
+    {
+        byte empty = 0;
+        return R(Interop.SyscallOpenTree(Interop.SysOpenTree, fd, &empty, Interop.OpenTreeClone | (uint)O.CloExec | At.EmptyPath));
+    }
+
+    public unsafe int MoveMount(int fromFd, int toFd)
+    {
+        byte empty = 0;
+        return R(Interop.SyscallMoveMount(Interop.SysMoveMount, fromFd, &empty, toFd, &empty, Interop.MoveMountFromEmptyPath | Interop.MoveMountToEmptyPath));
+    }
     public int SetNs(int fd, int nsType) => R(Interop.SetNs(fd, nsType));
     public unsafe int SetSeccompFilter(ulong[] program)
     {

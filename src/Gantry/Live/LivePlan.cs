@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Serialization;
 using Gantry.Edits;
 using Gantry.Host.Cgroups;
 
@@ -8,7 +7,7 @@ namespace Gantry.Live;
 // What `nvidia-container-cli configure` does to an already created container, decided before anything is
 // touched. Mounts and device nodes are the one edits model (CDI containerEdits: host path, container path,
 // options); the rest is what only a live container needs: files written into a fresh tmpfs, library symlinks,
-// device-cgroup rules and the ldconfig run. Plain data, so the applier child can receive it as JSON.
+// device-cgroup rules and the ldconfig run. Plain data, applied by LiveApplyThread.
 internal sealed class LivePlan
 {
     /// <summary>Mounts in the order they are made (a tmpfs before the binds below it), and the device nodes to bind.</summary>
@@ -20,7 +19,7 @@ internal sealed class LivePlan
     /// <summary>Files of the image bound over the library directory (CUDA forward compatibility), after the host mounts.</summary>
     public List<LiveContainerBind> ContainerBinds { get; set; } = [];
     public List<LiveSymlink> Symlinks { get; set; } = [];
-    [JsonIgnore] public List<DeviceRule> CgroupRules { get; set; } = [];
+    public List<DeviceRule> CgroupRules { get; set; } = [];
     public LiveLdconfig? Ldconfig { get; set; }
 
     public List<Mount> Mounts => Edits.Mounts!;

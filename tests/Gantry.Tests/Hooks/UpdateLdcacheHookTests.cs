@@ -98,6 +98,29 @@ public sealed class UpdateLdcacheHookTests
         Assert.False(LdconfigBinary.IsStaticElf(t.InRoot("/script"), out _));
     }
 
+    // The check reads 4 KiB first; program headers placed further in are still found (up to 64 KiB).
+    [Theory]
+    [InlineData(3u, false)] // PT_INTERP
+    [InlineData(1u, true)]  // PT_LOAD only
+    public void Program_headers_past_the_first_page_are_still_checked(uint type, bool isStatic)
+    {
+        var elf = new byte[20_000];
+        elf[0] = 0x7f; elf[1] = (byte)'E'; elf[2] = (byte)'L'; elf[3] = (byte)'F'; elf[4] = 2; elf[5] = 1;
+        BitConverter.TryWriteBytes(elf.AsSpan(16), (ushort)2);      // ET_EXEC
+        BitConverter.TryWriteBytes(elf.AsSpan(32), 9000UL);         // e_phoff
+        BitConverter.TryWriteBytes(elf.AsSpan(54), (ushort)56);     // e_phentsize
+        BitConverter.TryWriteBytes(elf.AsSpan(56), (ushort)1);      // e_phnum
+        BitConverter.TryWriteBytes(elf.AsSpan(9000), type);
+        using var t = new TestTree();
+        t.WriteFile("/elf", "");
+        File.WriteAllBytes(t.InRoot("/elf"), elf);
+        Assert.Equal(isStatic, LdconfigBinary.IsStaticElf(t.InRoot("/elf"), out var why));
+        if (!isStatic) Assert.Contains("dynamically linked", why);
+        File.WriteAllBytes(t.InRoot("/elf"), elf[..8000]); // the table cut off
+        Assert.False(LdconfigBinary.IsStaticElf(t.InRoot("/elf"), out why));
+        Assert.Equal("program headers out of range", why);
+    }
+
     [Fact]
     public void A_missing_ldconfig_skips_the_hook_without_touching_the_root()
     {

@@ -23,7 +23,9 @@ internal class ForwardingSyscalls(ISyscalls inner) : ISyscalls
     public int ListDirectory(int dirfd, out IReadOnlyList<string> names) => inner.ListDirectory(dirfd, out names);
     public virtual int Mount(string? source, string target, string? fsType, ulong flags, string? data) => inner.Mount(source, target, fsType, flags, data);
     public virtual int Umount(string target, int flags) => inner.Umount(target, flags);
-    public int Unshare(int flags) => inner.Unshare(flags);
+    public virtual int Unshare(int flags) => inner.Unshare(flags);
+    public virtual int CloneMount(int fd) => inner.CloneMount(fd);
+    public int MoveMount(int fromFd, int toFd) => inner.MoveMount(fromFd, toFd);
     public int SetNs(int fd, int nsType) => inner.SetNs(fd, nsType);
     public int SetResourceLimit(int resource, ulong value) => inner.SetResourceLimit(resource, value);
     public int SetSeccompFilter(ulong[] program) => inner.SetSeccompFilter(program);

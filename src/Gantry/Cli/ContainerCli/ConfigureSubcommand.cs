@@ -10,8 +10,8 @@ namespace Gantry.Cli.ContainerCli;
 
 // nvidia-container-cli configure: exposes the driver to an already created container, in the original's order:
 // driver and devices → device selection, MIG caps, IMEX → requirements → the container (pid, rootfs, layout) →
-// plan → mounts in the container's mount namespace (a child process) → device cgroup → ldconfig. Any failure
-// after the first mount undoes the mounts (LiveApplyLauncher); nothing is half done.
+// plan → mounts in the container's mount namespace (from a thread that joins it) → device cgroup → ldconfig. Any
+// failure after the first mount undoes the mounts (LiveApplyThread); nothing is half done.
 internal static class ConfigureSubcommand
 {
     const string Name = ContainerCliCommand.Program + " configure";
@@ -67,7 +67,7 @@ internal static class ConfigureSubcommand
 
         try
         {
-            new LiveApplyLauncher(log).Apply(target, plan, () => AllowDevices(target, plan.CgroupRules, log));
+            new LiveApplyThread(log).Apply(target, plan, () => AllowDevices(target, plan.CgroupRules, log));
         }
         catch (LiveApplyException e) { throw new ContainerCliException(e.Message); }
         return 0;

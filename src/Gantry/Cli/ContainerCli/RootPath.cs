@@ -23,15 +23,14 @@ internal static class RootPath
                 continue;
             }
             var host = Host(root, done, c);
-            FileSystemInfo info = new FileInfo(host);
-            if (!info.Exists && Directory.Exists(host)) info = new DirectoryInfo(host);
-            var target = info.LinkTarget;
-            if (target is null)
+            // One lstat per component, readlink only for a link: configure resolves every driver file this way.
+            if (!Gantry.Host.FileStatus.TryLstat(host, out var st)) return null;
+            if (!st.IsSymlink)
             {
-                if (!info.Exists && !Gantry.Host.FileStatus.TryLstat(host, out _)) return null;
                 done.Add(c);
                 continue;
             }
+            if (new FileInfo(host).LinkTarget is not { } target) return null;
             if (++links > MaxSymlinks) return null;
             if (target.StartsWith('/')) done.Clear();
             foreach (var t in Split(target).Reverse()) pending.Push(t);

@@ -7,8 +7,8 @@ namespace Gantry.Hooks.RuntimeHook;
 
 // nvidia-container-runtime-hook (also nvidia-container-toolkit): the OCI prestart hook of `docker run --gpus` and
 // of the runtime's legacy mode. It reads the state on stdin and <bundle>/config.json, turns the request into an
-// `nvidia-container-cli configure` command line and execs it; the CLI does the work. No discovery here: this
-// runs for every GPU container. Exit codes as the original: 0, 1 for any failure, 2 for a bad command line.
+// `nvidia-container-cli configure` command line and execs it (or, when that CLI is this program, runs it in this
+// process); the CLI does the work. No discovery here: this runs for every GPU container. Exit codes as the original: 0, 1 for any failure, 2 for a bad command line.
 internal static class RuntimeHookCommand
 {
     public static int Run(string name, string[] args) => Run(name, args, HookProcess.Current());
@@ -69,6 +69,13 @@ internal static class RuntimeHookCommand
         env.AddRange(cli.Environment);
         if (debug) Console.Error.WriteLine($"DEBUG: exec {string.Join(" ", argv)}");
 
+        // The usual install links nvidia-container-cli to this very program: run it here, in the environment exec
+        // would give it, rather than start the same executable a second time (~8 ms of every GPU container).
+        if (process.Os.IsThisExecutable(cliPath))
+        {
+            process.Os.ReplaceEnvironment([.. env]);
+            return Cli.ContainerCli.ContainerCliCommand.Run(argv[1..]);
+        }
         var r = process.Os.Exec(cliPath, argv, [.. env]);
         throw new GantryException($"cannot exec {cliPath}: {Errno.Describe(-r)}");
     }

@@ -12,6 +12,10 @@ internal sealed class RecordingHookSyscalls(params string[] executables) : IHook
     public bool IsExecutableFile(string path) => executables.Contains(path);
     public bool Exists(string path) => false;
     public int Exec(string path, string[] argv, string[] envp) { Executed = (path, argv, envp); return -Errno.ENOENT; }
+    public bool IsThisExecutable(string path) => path == ThisExecutable;
+    public string? ThisExecutable { get; init; }
+    public string[]? Environment { get; private set; }
+    public void ReplaceEnvironment(string[] envp) => Environment = envp;
 }
 
 // The hook in-process: state on a fake stdin, a real bundle and config.toml in a temp dir, the exec recorded.
@@ -36,9 +40,12 @@ public sealed class RuntimeHookCommandTests : IDisposable
         return _dir.File(name);
     }
 
-    (int Code, RecordingHookSyscalls Os) Run(string[] args, string? state = null, string? configPath = "config.toml", params string[] executables)
+    (int Code, RecordingHookSyscalls Os) Run(string[] args, string? state = null, string? configPath = "config.toml", params string[] executables) =>
+        Run(args, state, configPath, null, executables);
+
+    (int Code, RecordingHookSyscalls Os) Run(string[] args, string? state, string? configPath, string? thisExecutable, params string[] executables)
     {
-        var os = new RecordingHookSyscalls(executables.Length > 0 ? executables : [Path.Combine(_ownDir, "nvidia-container-cli")]);
+        var os = new RecordingHookSyscalls(executables.Length > 0 ? executables : [Path.Combine(_ownDir, "nvidia-container-cli")]) { ThisExecutable = thisExecutable };
         var env = new List<KeyValuePair<string, string>> { new("PATH", "/usr/bin:/bin"), new("XDG_CONFIG_HOME", _dir.File("xdg")) };
         if (configPath is not null) env.Add(new("NVIDIA_CTK_CONFIG_FILE_PATH", _dir.File(configPath)));
         state ??= $$"""{"ociVersion":"1.0.2","id":"c1","status":"creating","pid":777,"bundle":"{{_dir.File("bundle")}}"}""";
@@ -56,6 +63,21 @@ public sealed class RuntimeHookCommandTests : IDisposable
         Assert.Equal(cli, path);
         Assert.Equal([cli, "--root=/sim", "--load-kmods", "configure", "--cuda-compat-mode=ldconfig", "--ldconfig=@/sbin/ldconfig",
             "--device=1", "--compute", "--utility", "--pid=777", _dir.File("bundle/rootfs")], argv);
+        Assert.Contains("PATH=/sim/usr/bin:/sim/bin:/sim/usr/local/sbin:/sim/usr/local/bin:/sim/usr/sbin:/sim/sbin:/usr/bin:/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin", env);
+        Assert.Equal("EXTRA=1", env[^1]);
+        Assert.DoesNotContain(env, e => e == "PATH=/usr/bin:/bin");
+    }
+
+    // The CLI beside the hook is this program: it runs here, with the environment exec would have given it. The
+    // simulated root /sim does not exist, so the CLI itself fails (exit 1) without anything being exec'd.
+    [Fact]
+    public void A_cli_that_is_this_program_runs_in_process_with_the_exec_environment()
+    {
+        var cli = Path.Combine(_ownDir, "nvidia-container-cli");
+        var (code, os) = Run(["prestart"], null, "config.toml", cli);
+        Assert.Equal(1, code);
+        Assert.Null(os.Executed);
+        var env = os.Environment!;
         Assert.Contains("PATH=/sim/usr/bin:/sim/bin:/sim/usr/local/sbin:/sim/usr/local/bin:/sim/usr/sbin:/sim/sbin:/usr/bin:/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin", env);
         Assert.Equal("EXTRA=1", env[^1]);
         Assert.DoesNotContain(env, e => e == "PATH=/usr/bin:/bin");
