@@ -10,7 +10,9 @@ runs=${1:-20}
 [ -x out/gantry ] || ./build.sh >/dev/null
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# The containers stay until the end (their teardown would compete with the runs measured); SIGKILL, because the
+# init of a PID namespace ignores SIGTERM.
+cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 for n in 1 8; do ./out/gantry simulate "$work/host$n" --gpus "$n" >/dev/null; done
 
@@ -33,7 +35,6 @@ for ((i = 0; i < runs; i++)); do
       --ldconfig=@/sbin/ldconfig "$r" >/dev/null
     t1=$(date +%s%N)
     samples[$n]+="$(( (t1 - t0) / 1000 )) "
-    kill "$pid"
   done
 done
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

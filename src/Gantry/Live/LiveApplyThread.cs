@@ -47,7 +47,12 @@ internal sealed class LiveApplyThread(Log log)
         {
             var handoff = new Handoff();
             string? error = null;
-            var thread = new Thread(() => error = Run(sys, target, ns, root, owner, plan, hostLdconfig, handoff)) { Name = "configure-apply" };
+            var thread = new Thread(() =>
+            {
+                // Every failure the apply thread expects is a line already; anything else still ends as one.
+                try { error = Run(sys, target, ns, root, owner, plan, hostLdconfig, handoff); }
+                catch (Exception e) { error = $"container error: {e.Message}"; }
+            }) { Name = "configure-apply" };
             thread.Start();
             Exception? stepError = null;
             if (handoff.WaitForMounts())
