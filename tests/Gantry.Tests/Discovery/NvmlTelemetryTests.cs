@@ -8,14 +8,28 @@ namespace Gantry.Tests.Discovery;
 // Live readings through Gantry's binding against the NVML stand-in: the facts file's ranges, frozen time
 // (GANTRY_NVML_TIME) for repeatable values, and NOT_SUPPORTED as null when a fact is absent.
 [Collection(NvmlStandIn.Collection)]
-public sealed class NvmlTelemetryTests : IDisposable
+public sealed partial class NvmlTelemetryTests : IDisposable
 {
     readonly TempDirectory _dir = new();
     public void Dispose()
     {
-        Environment.SetEnvironmentVariable("GANTRY_NVML_TIME", null);
+        FreezeClock(null);
         _dir.Dispose();
     }
+
+    // The stand-in reads the C environment (getenv); .NET's copy of the environment is not guaranteed to reach it,
+    // and when it did not, both readings came from the same instant now and then: set both.
+    static void FreezeClock(string? seconds)
+    {
+        Environment.SetEnvironmentVariable("GANTRY_NVML_TIME", seconds);
+        Assert.Equal(0, seconds is null ? UnsetEnv("GANTRY_NVML_TIME") : SetEnv("GANTRY_NVML_TIME", seconds, 1));
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "unsetenv", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int UnsetEnv(string name);
 
     static NvmlSnapshot Snapshot() => new()
     {
@@ -63,10 +77,10 @@ public sealed class NvmlTelemetryTests : IDisposable
     public void A_frozen_clock_gives_the_same_reading_and_time_moves_it()
     {
         using var nvml = Open();
-        Environment.SetEnvironmentVariable("GANTRY_NVML_TIME", "1700000000");
+        FreezeClock("1700000000");
         var a = nvml.Status(0);
         Assert.Equal(a, nvml.Status(0) with { Processes = a.Processes });
-        Environment.SetEnvironmentVariable("GANTRY_NVML_TIME", "1700000003.5");
+        FreezeClock("1700000003.5");
         var b = nvml.Status(0);
         Assert.NotEqual((a.PowerMilliwatts, a.SmClockMhz, a.PcieRxKilobytesPerSecond), (b.PowerMilliwatts, b.SmClockMhz, b.PcieRxKilobytesPerSecond));
     }
