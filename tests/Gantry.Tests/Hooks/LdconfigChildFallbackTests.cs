@@ -13,8 +13,7 @@ public sealed class LdconfigChildFallbackTests
     {
         using var t = new TestTree();
         t.WriteFile("/etc/debian_version", "12\n");
-        var lib = new[] { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64" }.Where(Directory.Exists)
-            .SelectMany(d => Directory.GetFiles(d, "libz.so.1.*")).First();
+        var lib = UpdateLdcacheEndToEndTests.RealLib();
         t.Mkdir("/opt/nvidia/lib");
         File.Copy(lib, t.InRoot("/opt/nvidia/lib/" + Path.GetFileName(lib)));
         var h = new HookHarness(t);

@@ -55,8 +55,7 @@ public sealed class SandboxExecTests
         if (TestEnvironment.MissingBinary() is not null) return;
         using var t = new TestTree();
         t.WriteFile("/etc/debian_version", "12\n");
-        var lib = new[] { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64" }.Where(Directory.Exists)
-            .SelectMany(d => Directory.GetFiles(d, "libz.so.1.*")).First();
+        var lib = UpdateLdcacheEndToEndTests.RealLib();
         t.Mkdir("/opt/nvidia/lib");
         File.Copy(lib, t.InRoot("/opt/nvidia/lib/" + Path.GetFileName(lib)));
         var psi = new ProcessStartInfo(Path.Combine(TestEnvironment.BinDir, "nvidia-cdi-hook"), ["--debug", "update-ldcache", "--folder", "/opt/nvidia/lib"])

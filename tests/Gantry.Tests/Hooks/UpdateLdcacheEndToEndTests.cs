@@ -9,7 +9,7 @@ namespace Gantry.Tests.Hooks;
 public sealed class UpdateLdcacheEndToEndTests
 {
     // Any small real shared library of the host will do; zlib is on every Debian-like system.
-    static string RealLib() =>
+    internal static string RealLib() =>
         new[] { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/lib" }
             .Where(Directory.Exists).SelectMany(d => Directory.GetFiles(d, "libz.so.1.*")).First();
 
