@@ -55,19 +55,22 @@ internal sealed class LdCache
     // being read forever (such files report length 0, so File.ReadAllBytes would keep going).
     const int MaxFileSize = 64 << 20;
 
-    static byte[] ReadBounded(string path)
+    static ArraySegment<byte> ReadBounded(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-        var buf = new MemoryStream();
-        var chunk = new byte[64 << 10];
+        // Sized by the file's length (one byte more, to see it grow): every fresh page costs a fault, and this
+        // runs in each container start.
+        var buf = new byte[(int)Math.Clamp(fs.Length + 1, 4096, MaxFileSize + 1)];
+        var used = 0;
         int n;
-        while ((n = fs.Read(chunk)) > 0)
+        while ((n = fs.Read(buf, used, buf.Length - used)) > 0)
         {
-            if (buf.Length + n > MaxFileSize)
+            used += n;
+            if (used > MaxFileSize)
                 throw new InvalidDataException($"file is larger than {MaxFileSize >> 20} MiB");
-            buf.Write(chunk, 0, n);
+            if (used == buf.Length) Array.Resize(ref buf, (int)Math.Min((long)buf.Length * 2, MaxFileSize + 1));
         }
-        return buf.ToArray();
+        return new ArraySegment<byte>(buf, 0, used);
     }
 
     /// <summary>True for ELF entries of the given arch (one of the Arch* values), as libnvidia-container filters them.</summary>

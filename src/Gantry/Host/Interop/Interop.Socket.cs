@@ -2,12 +2,20 @@ using System.Runtime.InteropServices;
 
 namespace Gantry.Host;
 
-// A bound unix socket file that outlives its creator, as a daemon's socket does. .NET's Socket removes
-// the file it bound when disposed, so the simulator binds through libc directly.
+// Unix sockets through libc: see CreateSocketFile and UnixSocketStream for why not System.Net.Sockets.
 internal static partial class Interop
 {
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
-    private static partial int SocketCall(int domain, int type, int protocol);
+    internal static partial int SocketCall(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
+    internal static unsafe partial int ConnectCall(int fd, byte* addr, int len);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    internal static unsafe partial int SetSockOptCall(int fd, int level, int name, void* value, int len);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    internal static unsafe partial nint SendCall(int fd, byte* buffer, nuint count, int flags);
 
     [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
     private static unsafe partial int BindCall(int fd, byte* addr, int len);
@@ -15,18 +23,31 @@ internal static partial class Interop
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int CloseSocket(int fd);
 
-    /// <summary>Creates a socket file at path (under 108 bytes); returns errno, 0 on success.</summary>
-    public static unsafe int CreateSocketFile(string path)
+    internal const int UnixAddressSize = 110;
+
+    /// <summary>Fills a struct sockaddr_un of UnixAddressSize bytes; returns its length, -1 when path is 108 bytes or more.</summary>
+    internal static unsafe int UnixAddress(string path, byte* addr)
     {
         var name = System.Text.Encoding.UTF8.GetBytes(path);
-        if (name.Length >= 108) return 36; // ENAMETOOLONG
-        var addr = stackalloc byte[110];
-        new Span<byte>(addr, 110).Clear();
+        if (name.Length >= 108) return -1;
+        new Span<byte>(addr, UnixAddressSize).Clear();
         addr[0] = 1; // AF_UNIX, little-endian sa_family_t
         name.CopyTo(new Span<byte>(addr + 2, 108));
+        return 2 + name.Length + 1;
+    }
+
+    /// <summary>
+    /// Creates a socket file at path that outlives its creator, as a daemon's socket does (.NET's Socket removes
+    /// the file it bound when disposed); returns errno, 0 on success. The path must be under 108 bytes.
+    /// </summary>
+    public static unsafe int CreateSocketFile(string path)
+    {
+        var addr = stackalloc byte[UnixAddressSize];
+        var len = UnixAddress(path, addr);
+        if (len < 0) return 36; // ENAMETOOLONG
         var fd = SocketCall(1, 1, 0);
         if (fd < 0) return Marshal.GetLastPInvokeError();
-        var rc = BindCall(fd, addr, 2 + name.Length + 1);
+        var rc = BindCall(fd, addr, len);
         var err = rc == 0 ? 0 : Marshal.GetLastPInvokeError();
         CloseSocket(fd);
         return err;

@@ -44,17 +44,7 @@ internal static class MiniHttp
         return new MiniHttpResponse(code, Encoding.UTF8.GetString(body), reusable);
     }
 
-    public static Stream ConnectUnix(string path, TimeSpan timeout)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            socket.ReceiveTimeout = socket.SendTimeout = (int)timeout.TotalMilliseconds;
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch { socket.Dispose(); throw; }
-    }
+    public static Stream ConnectUnix(string path, TimeSpan timeout) => Host.UnixSocketStream.Connect(path, timeout);
 
     public static Stream ConnectTcp(string host, int port, TimeSpan timeout)
     {

@@ -36,10 +36,6 @@ internal static class NvidiaDockerCommand
         IDockerQueries Docker() => DockerEndpoint.LocalSocket(settings.DockerCommand, line.GlobalOptions, Environment.GetEnvironmentVariable) is { } socket
             ? new DockerSocketQueries(socket) : new DockerCliQueries(settings.DockerCommand, line.GlobalOptions);
         var docker = line.IsRunOrCreate ? Docker() : null!;
-        // Local GPUs: NVML and the volume's state are read on the other core while Docker is asked for the image's
-        // labels; they are only looked at (and their errors only reported) when the image turns out to need GPUs.
-        var remoteHost = !string.IsNullOrEmpty(settings.NvHost) || settings.DockerHost is { Length: > 0 } h && !h.StartsWith("unix://", StringComparison.Ordinal);
-        var local = line.IsRunOrCreate && !remoteHost ? Task.Run(() => LocalFacts(settings, docker)) : null;
         // Closed before docker is exec'd (an ssh tunnel is a child process).
         PluginClient? plugin = null;
         try
@@ -58,20 +54,16 @@ internal static class NvidiaDockerCommand
                         return new RemoteGpuArguments(plugin.Get, settings.Gpus);
                     }
                     UvmModule.Ensure(Roots(settings));
-                    var (host, volumeExists) = (local ?? Task.FromResult(LocalFacts(settings, docker))).GetAwaiter().GetResult();
-                    return new LocalGpuArguments(host, settings.Gpus, _ => volumeExists);
+                    // NVML is only loaded once the image turned out to need GPUs. Loading it on another thread while
+                    // Docker was asked for the labels cost an unlabelled image ~4 ms and won a GPU image nothing.
+                    var host = InventoryGpuHost.FromNvml(Roots(settings));
+                    return new LocalGpuArguments(host, settings.Gpus, docker.VolumeExists);
                 });
         }
         finally { plugin?.Dispose(); }
     }
 
     static HostRoots Roots(WrapperSettings settings) => new(settings.DriverRoot, settings.DevRoot);
-
-    static (InventoryGpuHost Host, bool VolumeExists) LocalFacts(WrapperSettings settings, IDockerQueries docker)
-    {
-        var host = InventoryGpuHost.FromNvml(Roots(settings));
-        return (host, docker.VolumeExists(DriverVolume.VolumeName(host.DriverVersion)));
-    }
 
     /// <summary>The original's log line on stderr: "&lt;argv0&gt; | 2006/01/02 15:04:05 message".</summary>
     static void Log(string argv0, string message) => Console.Error.Write(GoLogLine.Format(argv0, message) + "\n");
