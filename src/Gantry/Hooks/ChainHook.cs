@@ -5,7 +5,7 @@ namespace Gantry.Hooks;
 // `chain HOOK ARGS... --then HOOK ARGS...`: several hooks in one process, in order, stopping at the first
 // failure. Each hook is a process start for the engine (runc runs createContainer hooks one by one), and the
 // runtime shim merges its consecutive hooks into one chain (Runtime/HookMerger). Every hook gets the same
-// container state: stdin is read once and replayed to each.
+// container state: stdin is read once and replayed to each, and the root it names is resolved once.
 internal static class ChainHook
 {
     public const string VerbName = "chain";
@@ -46,6 +46,7 @@ internal static class ChainHook
                 if (state is null) { using var s = context.Stdin(); using var m = new MemoryStream(); s.CopyTo(m); state = m.ToArray(); }
                 return new MemoryStream(state, writable: false);
             },
+            ResolvedRoots = [],
         };
         foreach (var part in Split(args))
         {

@@ -16,11 +16,22 @@ internal sealed record HookContext(Log Log, ISyscalls Sys, Func<Stream> Stdin, s
         Environment.GetEnvironmentVariable(ProcRootVariable) is { Length: > 0 } p ? p : "/proc",
         "/proc/self/exe");
 
+    /// <summary>
+    /// Set by a chain of hooks: the root each --container-spec resolved to, so that the hooks of one chain read
+    /// the state and config.json once between them.
+    /// </summary>
+    public Dictionary<string, string>? ResolvedRoots { get; init; }
+
     /// <summary>Loads the container state (--container-spec or stdin) and opens its root, confined.</summary>
     public ContainerRoot OpenContainerRoot(FlagSet flags, bool refuseHostRoot = false)
     {
-        var state = ContainerState.Load(flags.Get("container-spec"), Stdin);
-        var root = state.ResolveRoot();
+        var spec = flags.Get("container-spec") is { Length: > 0 } f && f != "-" ? f : "-";
+        string? root = null;
+        if (ResolvedRoots is null || !ResolvedRoots.TryGetValue(spec, out root))
+        {
+            root = ContainerState.Load(spec, Stdin).ResolveRoot();
+            ResolvedRoots?.Add(spec, root);
+        }
         if (refuseHostRoot && root == "/") throw new GantryException("the container root is the host root \"/\"; refusing to modify it");
         Log.Debug($"container root: {root}");
         try

@@ -167,15 +167,17 @@ internal sealed class ContainerRoot : IDisposable
         using var fd = Open(path, O.RdOnly);
         var st = Stat(fd, path);
         if (!st.IsRegular) throw new IOException($"{path} in {HostPath} is not a regular file");
-        var buffer = new MemoryStream();
-        var chunk = new byte[8192];
+        // Sized by the file (one byte more to see it grow): these are small files read in every container start.
+        var buffer = new byte[(int)Math.Min(Math.Max(st.Size + 1, 512), (ulong)maxBytes + 1)];
+        var used = 0;
         int n;
-        while ((n = Check(_sys.Read(fd.Value, chunk), "read", path)) > 0)
+        while ((n = Check(_sys.Read(fd.Value, buffer.AsSpan(used)), "read", path)) > 0)
         {
-            buffer.Write(chunk, 0, n);
-            if (buffer.Length > maxBytes) throw new IOException($"{path} in {HostPath} is larger than {maxBytes} bytes");
+            used += n;
+            if (used > maxBytes) throw new IOException($"{path} in {HostPath} is larger than {maxBytes} bytes");
+            if (used == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, maxBytes + 1L));
         }
-        return buffer.ToArray();
+        return used == buffer.Length ? buffer : buffer[..used];
     }
 
     /// <summary>The container path an fd from this root stands for (after symlinks were resolved).</summary>

@@ -51,14 +51,13 @@ internal sealed class LinuxSyscalls : ISyscalls
     public unsafe int ReadLinkAt(int dirfd, string path, out string target)
     {
         target = "";
-        var buffer = new byte[4096];
-        fixed (byte* p = buffer)
-        {
-            var n = Interop.ReadLinkAt(dirfd, path, p, (nuint)buffer.Length);
-            if (n < 0) return Err();
-            target = System.Text.Encoding.UTF8.GetString(buffer, 0, (int)n);
-            return (int)n;
-        }
+        // On the stack: a fresh 4 KiB heap array per call is a page fault each time (many links per container).
+        const int PathMax = 4096;
+        var p = stackalloc byte[PathMax];
+        var n = Interop.ReadLinkAt(dirfd, path, p, PathMax);
+        if (n < 0) return Err();
+        target = System.Text.Encoding.UTF8.GetString(p, (int)n);
+        return (int)n;
     }
 
     public int Statx(int dirfd, string path, int flags, out FileStatus status)

@@ -149,4 +149,40 @@ public sealed class ContainerRootTests
     [InlineData("", "/")]
     public void Lexical_cleaning_clamps_at_the_root(string input, string expected) =>
         Assert.Equal(expected, ContainerPath.Normalize(input));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(33)]
+    [InlineData(511)]
+    [InlineData(512)]
+    [InlineData(70_000)]
+    public void ReadAll_returns_exactly_the_file(int size)
+    {
+        using var t = new TestTree();
+        var content = new string('x', size);
+        t.WriteFile("/etc/ld.so.conf", content);
+        using var root = ContainerRoot.Open(LinuxSyscalls.Instance, t.Root);
+        Assert.Equal(content, System.Text.Encoding.ASCII.GetString(root.ReadAll("/etc/ld.so.conf")));
+    }
+
+    [Fact]
+    public void ReadAll_reads_past_a_size_that_understates_the_file_as_proc_files_do()
+    {
+        using var t = new TestTree();
+        var content = string.Concat(Enumerable.Range(0, 3000).Select(i => $"{i}\n"));
+        t.WriteFile("/etc/ld.so.conf", content);
+        using var root = ContainerRoot.Open(new ZeroSizeSyscalls(), t.Root);
+        Assert.Equal(content, System.Text.Encoding.ASCII.GetString(root.ReadAll("/etc/ld.so.conf")));
+        Assert.Throws<IOException>(() => root.ReadAll("/etc/ld.so.conf", maxBytes: 1000));
+    }
+
+    sealed class ZeroSizeSyscalls() : ForwardingSyscalls(LinuxSyscalls.Instance)
+    {
+        public override int Statx(int dirfd, string path, int flags, out FileStatus status)
+        {
+            var r = base.Statx(dirfd, path, flags, out status);
+            status = status with { Size = 0 };
+            return r;
+        }
+    }
 }

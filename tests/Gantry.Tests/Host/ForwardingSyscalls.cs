@@ -15,7 +15,7 @@ internal class ForwardingSyscalls(ISyscalls inner) : ISyscalls
     public int RenameAt(int oldDirfd, string oldName, int newDirfd, string newName) => inner.RenameAt(oldDirfd, oldName, newDirfd, newName);
     public int UnlinkAt(int dirfd, string name, int flags) => inner.UnlinkAt(dirfd, name, flags);
     public int ReadLinkAt(int dirfd, string path, out string target) => inner.ReadLinkAt(dirfd, path, out target);
-    public int Statx(int dirfd, string path, int flags, out FileStatus status) => inner.Statx(dirfd, path, flags, out status);
+    public virtual int Statx(int dirfd, string path, int flags, out FileStatus status) => inner.Statx(dirfd, path, flags, out status);
     public int FsType(int fd, out long type) => inner.FsType(fd, out type);
     public virtual int Chmod(string path, int mode) => inner.Chmod(path, mode);
     public int FChmod(int fd, int mode) => inner.FChmod(fd, mode);
