@@ -11,7 +11,7 @@ public sealed class WrapperPlannerTests
         public List<string> Asked { get; } = [];
         public bool Pulled { get; set; }
         public ImageLabels? Labels(string image) { Asked.Add(image); return labels ?? (Pulled ? new ImageLabels("", "") : null); }
-        public bool VolumeExists(string name) => volumeExists;
+        public Func<string, bool> VolumeLookup(string prefix) => _ => volumeExists;
     }
 
     const string Controls = "--device=/dev/nvidiactl --device=/dev/nvidia-uvm --device=/dev/nvidia-uvm-tools";
@@ -21,7 +21,7 @@ public sealed class WrapperPlannerTests
         var docker = new FakeDocker(labels, volumeExists);
         var host = new FakeGpuHost();
         var plan = WrapperPlanner.PlanVolumeMode(line.Split(' '), docker, _ => docker.Pulled = true,
-            () => new LocalGpuArguments(host, gpus ?? [], docker.VolumeExists));
+            () => new LocalGpuArguments(host, gpus ?? [], docker.VolumeLookup("nvidia_driver_")));
         return string.Join(' ', plan.DockerArgs);
     }
 

@@ -18,7 +18,12 @@ internal interface IDockerQueries
 {
     /// <summary>The image's labels; null when the image is not there (or the daemon could not tell).</summary>
     ImageLabels? Labels(string image);
-    bool VolumeExists(string name);
+
+    /// <summary>
+    /// Starts asking for the volumes whose names start with prefix; the function returned waits for the answer
+    /// and tells whether a volume of exactly that name exists. The daemon works on the question meanwhile.
+    /// </summary>
+    Func<string, bool> VolumeLookup(string prefix);
 }
 
 // Straight to the daemon's API on its unix socket: a few milliseconds instead of a docker process per question.
@@ -38,21 +43,71 @@ internal sealed class DockerSocketQueries(string socketPath) : IDockerQueries
         return new ImageLabels(Label(ImageLabels.VolumesNeededLabel), Label(ImageLabels.CudaVersionLabel));
     }
 
-    public bool VolumeExists(string name) => Get($"/volumes/{EscapePath(name)}").Status == 200;
-
-    MiniHttpResponse Get(string path)
+    public Func<string, bool> VolumeLookup(string prefix)
     {
+        // A name filter is a pattern Docker looks for anywhere in the name; the exact names are compared here.
+        var filters = Uri.EscapeDataString($"{{\"name\":[\"{prefix}\"]}}");
+        var pending = Send($"/volumes?filters={filters}");
+        HashSet<string>? names = null;
+        return name =>
+        {
+            names ??= VolumeNames(Receive(pending), prefix);
+            return names.Contains(name);
+        };
+    }
+
+    static HashSet<string> VolumeNames(MiniHttpResponse r, string prefix)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (r.Status != 200) return names;
         try
         {
-            using var stream = MiniHttp.ConnectUnix(socketPath, Timeout);
-            return MiniHttp.Get(stream, "docker", path);
+            using var doc = JsonDocument.Parse(r.Body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("Volumes", out var volumes) && volumes.ValueKind == JsonValueKind.Array)
+                foreach (var v in volumes.EnumerateArray())
+                    if (v.ValueKind == JsonValueKind.Object && v.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String && n.GetString()!.StartsWith(prefix, StringComparison.Ordinal))
+                        names.Add(n.GetString()!);
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        catch (JsonException) { }
+        return names;
+    }
+
+    MiniHttpResponse Get(string path) => Receive(Send(path));
+
+    /// <summary>A request on its way: the connection to read the answer from, or the error that stopped it.</summary>
+    sealed record Pending(Stream? Stream, MiniHttpResponse? Failure);
+
+    Pending Send(string path)
+    {
+        Stream? stream = null;
+        try
         {
-            // As with `docker inspect`, an unreachable daemon reads as "not there"; docker itself then says why.
-            return new MiniHttpResponse(0, e.Message);
+            stream = MiniHttp.ConnectUnix(socketPath, Timeout);
+            MiniHttp.Send(stream, "docker", path);
+            return new Pending(stream, null);
+        }
+        catch (Exception e) when (IsConnectionError(e))
+        {
+            stream?.Dispose();
+            return new Pending(null, Unreachable(e));
         }
     }
+
+    static MiniHttpResponse Receive(Pending pending)
+    {
+        if (pending.Failure is not null) return pending.Failure;
+        try
+        {
+            return MiniHttp.Receive(pending.Stream!);
+        }
+        catch (Exception e) when (IsConnectionError(e)) { return Unreachable(e); }
+        finally { pending.Stream!.Dispose(); }
+    }
+
+    static bool IsConnectionError(Exception e) => e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException;
+
+    // As with `docker inspect`, an unreachable daemon reads as "not there"; docker itself then says why.
+    static MiniHttpResponse Unreachable(Exception e) => new(0, e.Message);
 
     /// <summary>Percent-encodes what may not stand in a URL path; keeps "/", ":" and "@" of image references.</summary>
     static string EscapePath(string s) => string.Concat(s.Select(c =>
@@ -74,7 +129,7 @@ internal sealed class DockerCliQueries(IReadOnlyList<string> docker, IReadOnlyLi
         return new ImageLabels(Clean(lines[0]), lines.Length > 1 ? Clean(lines[1]) : "");
     }
 
-    public bool VolumeExists(string name) => Run("volume", "inspect", name).ExitCode == 0;
+    public Func<string, bool> VolumeLookup(string prefix) => name => Run("volume", "inspect", name).ExitCode == 0;
 
     ProcessResult Run(params string[] args) =>
         ProcessRunner.Run(DockerLookup.Resolve(docker[0]), [.. docker.Skip(1), .. globalOptions, .. args], timeout: TimeSpan.FromMinutes(1));

@@ -17,10 +17,21 @@ internal static class MiniHttp
 
     public static MiniHttpResponse Get(Stream stream, string host, string pathAndQuery, bool keepAlive = false)
     {
+        Send(stream, host, pathAndQuery, keepAlive);
+        return Receive(stream, keepAlive);
+    }
+
+    /// <summary>Sends a GET request; Receive reads its answer (the server works on it in between).</summary>
+    public static void Send(Stream stream, string host, string pathAndQuery, bool keepAlive = false)
+    {
         var connection = keepAlive ? "" : "Connection: close\r\n";
         var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: nvidia-docker\r\nAccept: */*\r\n{connection}\r\n";
         stream.Write(Encoding.ASCII.GetBytes(request));
         stream.Flush();
+    }
+
+    public static MiniHttpResponse Receive(Stream stream, bool keepAlive = false)
+    {
         var reader = new BufferedReader(stream);
         var status = reader.ReadLine() ?? throw new IOException("the server closed the connection without answering");
         var parts = status.Split(' ', 3);

@@ -54,10 +54,12 @@ internal static class NvidiaDockerCommand
                         return new RemoteGpuArguments(plugin.Get, settings.Gpus);
                     }
                     UvmModule.Ensure(Roots(settings));
-                    // NVML is only loaded once the image turned out to need GPUs. Loading it on another thread while
-                    // Docker was asked for the labels cost an unlabelled image ~4 ms and won a GPU image nothing.
+                    // NVML is only loaded once the image turned out to need GPUs (loading it on another thread while
+                    // Docker was asked for the labels cost an unlabelled image ~4 ms and won a GPU image nothing);
+                    // Docker looks for the driver volume meanwhile, as only NVML can name its version.
+                    var volumes = docker.VolumeLookup(DriverVolume.Name + "_");
                     var host = InventoryGpuHost.FromNvml(Roots(settings));
-                    return new LocalGpuArguments(host, settings.Gpus, docker.VolumeExists);
+                    return new LocalGpuArguments(host, settings.Gpus, volumes);
                 });
         }
         finally { plugin?.Dispose(); }
