@@ -84,6 +84,15 @@ row "docker run, plain image" "docker run, plain image"
 row "nvidia-docker, plain image" "docker run, plain image"
 row "docker run, GPU args by hand" "docker run, GPU args by hand"
 row "nvidia-docker, GPU image" "docker run, GPU args by hand"
+# Another view of the same samples: each wrapper run against the docker run just before it (the median of those
+# differences), which leaves out the daemon's slow drift but not its run-to-run jitter.
+paired() { # name, baseline name
+  paste -d' ' <(tr ' ' '\n' <<<"${samples[$2]}" | grep -v '^$') <(tr ' ' '\n' <<<"${samples[$1]}" | grep -v '^$') |
+    awk '{print $2 - $1}' | sort -n | awk -v n="$1" -v b="$(median "${samples[$2]}")" \
+      '{a[NR]=$1} END {m = NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%-32s %10s %+9.1f %+8.1f%%  (paired)\n", n, "", m/1000, m*100/b}'
+}
+paired "nvidia-docker, plain image" "docker run, plain image"
+paired "nvidia-docker, GPU image" "docker run, GPU args by hand"
 echo "(GPU container vs plain container, dockerd's own work for devices and the volume:)"
 row "docker run, GPU args by hand" "docker run, plain image"
 echo
