@@ -116,7 +116,7 @@ internal static class ConfigureSubcommand
             }
             else DeviceCgroup.Allow(target.Pid, rules);
         }
-        catch (Exception e) when (e is IOException or NotImplementedException or ArgumentException)
+        catch (Exception e) when (e is IOException or ArgumentException)
         {
             throw new ContainerCliException($"mount error: failed to add device rules: {e.Message}");
         }
