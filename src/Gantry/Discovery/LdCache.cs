@@ -58,19 +58,7 @@ internal sealed class LdCache
     static ArraySegment<byte> ReadBounded(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-        // Sized by the file's length (one byte more, to see it grow): every fresh page costs a fault, and this
-        // runs in each container start.
-        var buf = new byte[(int)Math.Clamp(fs.Length + 1, 4096, MaxFileSize + 1)];
-        var used = 0;
-        int n;
-        while ((n = fs.Read(buf, used, buf.Length - used)) > 0)
-        {
-            used += n;
-            if (used > MaxFileSize)
-                throw new InvalidDataException($"file is larger than {MaxFileSize >> 20} MiB");
-            if (used == buf.Length) Array.Resize(ref buf, (int)Math.Min((long)buf.Length * 2, MaxFileSize + 1));
-        }
-        return new ArraySegment<byte>(buf, 0, used);
+        return Host.BoundedRead.All(fs.Length, MaxFileSize, b => fs.Read(b.Span), () => new InvalidDataException($"file is larger than {MaxFileSize >> 20} MiB"));
     }
 
     /// <summary>True for ELF entries of the given arch (one of the Arch* values), as libnvidia-container filters them.</summary>

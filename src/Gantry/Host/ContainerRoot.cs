@@ -167,17 +167,9 @@ internal sealed class ContainerRoot : IDisposable
         using var fd = Open(path, O.RdOnly);
         var st = Stat(fd, path);
         if (!st.IsRegular) throw new IOException($"{path} in {HostPath} is not a regular file");
-        // Sized by the file (one byte more to see it grow): these are small files read in every container start.
-        var buffer = new byte[(int)Math.Min(Math.Max(st.Size + 1, 512), (ulong)maxBytes + 1)];
-        var used = 0;
-        int n;
-        while ((n = Check(_sys.Read(fd.Value, buffer.AsSpan(used)), "read", path)) > 0)
-        {
-            used += n;
-            if (used > maxBytes) throw new IOException($"{path} in {HostPath} is larger than {maxBytes} bytes");
-            if (used == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, maxBytes + 1L));
-        }
-        return used == buffer.Length ? buffer : buffer[..used];
+        var all = BoundedRead.All((long)Math.Min(st.Size, int.MaxValue), maxBytes, b => Check(_sys.Read(fd.Value, b.Span), "read", path),
+            () => new IOException($"{path} in {HostPath} is larger than {maxBytes} bytes"));
+        return all.Count == all.Array!.Length ? all.Array : all.ToArray();
     }
 
     /// <summary>The container path an fd from this root stands for (after symlinks were resolved).</summary>
