@@ -22,6 +22,12 @@ internal sealed record HookContext(Log Log, ISyscalls Sys, Func<Stream> Stdin, s
     /// </summary>
     public Dictionary<string, string>? ResolvedRoots { get; init; }
 
+    /// <summary>
+    /// Set when the runtime shim runs the hook itself (Runtime/ServedHook): the shim's stdout and stderr are the
+    /// container's, so what the hook starts (ldconfig) must not write there; its output is kept for the log.
+    /// </summary>
+    public bool KeepChildOutput { get; init; }
+
     /// <summary>Loads the container state (--container-spec or stdin) and opens its root, confined.</summary>
     public ContainerRoot OpenContainerRoot(FlagSet flags, bool refuseHostRoot = false)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Gantry.Cli;
 using Gantry.Host;
@@ -52,17 +51,49 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
     /// </summary>
     public bool TryRun(string rootHostPath, LdconfigHostFiles files, string scratchName, IReadOnlyList<string> folders)
     {
+        if (TryStart(rootHostPath, files, scratchName, folders) is not { } process) return false;
+        Wait(process, rootHostPath, files.LdconfigPath);
+        return true;
+    }
+
+    /// <summary>A started ldconfig: its pid and, when its output is kept aside, the memfd holding it.</summary>
+    sealed record Running(int Pid, OwnedFd? Output);
+
+    void Wait(Running process, string rootHostPath, string ldconfigHostPath)
+    {
+        var running = System.Diagnostics.Stopwatch.GetTimestamp();
+        var code = Interop.WaitForExit(process.Pid);
+        var output = "";
+        if (process.Output is { } memfd)
+        {
+            using (memfd)
+            {
+                try { output = File.ReadAllText(memfd.ProcPath); } // opened anew: from its start
+                catch (IOException e) { output = $"(its output could not be read: {e.Message})"; }
+            }
+        }
+        if (code != 0)
+            throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath} (exit code {code}" +
+                                      (process.Output is null ? "; its messages are above)" : $"): {output.Trim()}"));
+        if (output.Length > 0) context.Log.Debug($"ldconfig: {output.Trim()}");
+        context.Log.Debug($"ldconfig ran for {System.Diagnostics.Stopwatch.GetElapsedTime(running).TotalMilliseconds:F1} ms");
+    }
+
+    /// <summary>The started ldconfig, or null where this thread cannot unshare. Its output goes to a memfd when
+    /// the hook is served by the runtime shim, whose stdio is the container's.</summary>
+    Running? TryStart(string rootHostPath, LdconfigHostFiles files, string scratchName, IReadOnlyList<string> folders)
+    {
         var ldconfigHostPath = files.LdconfigPath;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var lastCap = LinuxSyscalls.LastCapability();
-        // Threads cannot be created by a thread that unshared its PID namespace: get the runtime's signal
-        // thread (used by Process) running first.
-        PosixSignalRegistration.Create(PosixSignal.SIGCONT, static _ => { }).Dispose();
-        // A JIT build (tests, `dotnet run`) loads assemblies from disk on first use, which fails past pivot_root:
-        // load what Process.Start uses while the host's files are still there. Free under NativeAOT.
-        GC.KeepAlive(typeof(System.IO.Pipes.AnonymousPipeClientStream));
-        GC.KeepAlive(typeof(System.ComponentModel.Win32Exception));
-        Process? process = null;
+        OwnedFd? output = null;
+        if (context.KeepChildOutput)
+        {
+            var fd = Interop.MemfdCreate("ldconfig-output", 1); // MFD_CLOEXEC: dup2 onto 1 and 2 clears it there
+            if (fd < 0) throw new SyscallException("memfd_create", "ldconfig's output", System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+            output = new OwnedFd(context.Sys, fd);
+        }
+        var pid = 0;
         Exception? error = null;
         var unshared = true;
         var newPidNamespace = false;
@@ -80,39 +111,38 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
                 if (!atPath.SameFileAs(jail.HelperFile)) throw new IOException($"{jail.HelperPath} is not the {HelperName} bound there");
                 var inherited = Interop.DupInheritable(jail.Exe.Value);
                 if (inherited < 0) throw new SyscallException("dup", jail.ExePath, -inherited);
-                try { process = Process.Start(StartInfo(jail.HelperPath!, inherited, ldconfigHostPath, folders)); }
+                try
+                {
+                    pid = Interop.Spawn(jail.HelperPath!, Arguments(inherited, ldconfigHostPath, folders), [LdconfigChildLauncher.FixedPath], output?.Value ?? -1);
+                    if (pid < 0) throw new SyscallException("posix_spawn", jail.HelperPath!, -pid);
+                }
                 finally { context.Sys.Close(inherited); }
             }
             catch (Exception e) { error = e; }
         }) { IsBackground = true, Name = "ldconfig-jail" };
         thread.Start();
         thread.Join();
-        if (!unshared) return false;
-        if (error is not null || process is null)
-            throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath}: {error?.Message ?? "not started"}", error!);
-        context.Log.Debug($"started {ldconfigHostPath} in {rootHostPath} through {HelperName} as host pid {process.Id}" +
+        if (!unshared || error is not null) output?.Dispose();
+        if (!unshared) return null;
+        if (error is not null)
+            throw new GantryException($"failed to run ldconfig {ldconfigHostPath} in container root {rootHostPath}: {error.Message}", error);
+        context.Log.Debug($"started {ldconfigHostPath} in {rootHostPath} through {HelperName} as host pid {pid}" +
                           (newPidNamespace ? " (pid 1 in its PID namespace)" : "") + $" after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
-        var running = System.Diagnostics.Stopwatch.GetTimestamp();
-        LdconfigChildLauncher.Wait(process, context, rootHostPath, ldconfigHostPath);
-        context.Log.Debug($"ldconfig ran for {System.Diagnostics.Stopwatch.GetElapsedTime(running).TotalMilliseconds:F1} ms");
-        return true;
+        return new Running(pid, output);
     }
 
-    // gantry-sandbox-exec FD CPU NOFILE FSIZE FILTER -- ldconfig ARGS. The whole environment is fixed: nothing the
-    // hook inherited (LD_PRELOAD, …) reaches the helper or ldconfig.
-    static ProcessStartInfo StartInfo(string helperPath, int ldconfigFd, string ldconfigHostPath, IReadOnlyList<string> folders)
+    // gantry-sandbox-exec FD CPU NOFILE FSIZE FILTER -- ldconfig ARGS. The whole environment is fixed (PATH only):
+    // nothing the hook inherited (LD_PRELOAD, …) reaches the helper or ldconfig.
+    static List<string> Arguments(int ldconfigFd, string ldconfigHostPath, IReadOnlyList<string> folders)
     {
-        var psi = new ProcessStartInfo(helperPath) { UseShellExecute = false, WorkingDirectory = "/" };
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        psi.ArgumentList.Add(ldconfigFd.ToString(inv));
+        var args = new List<string> { HelperName, ldconfigFd.ToString(inv) };
         foreach (var resource in new[] { 0, 7, 1 }) // the order the helper takes: CPU, NOFILE, FSIZE
-            psi.ArgumentList.Add(LdconfigJail.ResourceLimits.First(l => l.Resource == resource).Value.ToString(inv));
-        psi.ArgumentList.Add(LdconfigSyscallFilter.Build(RuntimeInformation.ProcessArchitecture) is { } filter ? LdconfigSyscallFilter.Hex(filter) : "-");
-        psi.ArgumentList.Add("--");
-        foreach (var a in LdconfigJail.Arguments(ldconfigHostPath)) psi.ArgumentList.Add(a);
-        foreach (var f in folders) psi.ArgumentList.Add(f);
-        psi.Environment.Clear();
-        psi.Environment["PATH"] = LdconfigChildLauncher.FixedPath["PATH=".Length..];
-        return psi;
+            args.Add(LdconfigJail.ResourceLimits.First(l => l.Resource == resource).Value.ToString(inv));
+        args.Add(LdconfigSyscallFilter.Build(RuntimeInformation.ProcessArchitecture) is { } filter ? LdconfigSyscallFilter.Hex(filter) : "-");
+        args.Add("--");
+        args.AddRange(LdconfigJail.Arguments(ldconfigHostPath));
+        args.AddRange(folders);
+        return args;
     }
 }

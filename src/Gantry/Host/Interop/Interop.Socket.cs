@@ -18,7 +18,35 @@ internal static partial class Interop
     internal static unsafe partial nint SendCall(int fd, byte* buffer, nuint count, int flags);
 
     [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
-    private static unsafe partial int BindCall(int fd, byte* addr, int len);
+    internal static unsafe partial int BindCall(int fd, byte* addr, int len);
+
+    [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)]
+    internal static partial int ListenCall(int fd, int backlog);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    internal static unsafe partial int Accept4Call(int fd, void* addr, void* len, int flags);
+
+    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    internal static unsafe partial nint RecvMsgCall(int fd, MsgHeader* msg, int flags);
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    internal static unsafe partial int GetSockOptCall(int fd, int level, int name, void* value, int* len);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    internal static partial int IoctlCall(int fd, nuint request, nint arg);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct MsgHeader
+    {
+        public void* Name; public uint NameLength; public IoVec* Iov; public nuint IovLength;
+        public void* Control; public nuint ControlLength; public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct IoVec { public void* Base; public nuint Length; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PeerCredentials { public int Pid; public uint Uid; public uint Gid; }
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int CloseSocket(int fd);
