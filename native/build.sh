@@ -27,6 +27,9 @@ mv -f "$tmp" "$out/gantry-nvml-standin.so"
 # Static: no dynamic loader and libc to map on every runtime call (~1.5 ms per call on the VMs measured).
 "$cc" -static -O2 -Wall -Wextra -Werror -o "$out/.gantry-runtime-launcher.$$" "$here/runtime-launcher/launcher.c"
 mv -f "$out/.gantry-runtime-launcher.$$" "$out/gantry-runtime-launcher"
+# The static hook the shim writes into specs when it serves the hook's work itself (see its source).
+"$cc" -static -O2 -Wall -Wextra -Werror -o "$out/.gantry-hook-client.$$" "$here/hook-client/hook-client.c"
+mv -f "$out/.gantry-hook-client.$$" "$out/gantry-hook-client"
 # The static helper update-ldcache starts ldconfig through (limits, no_new_privs, seccomp; see its source).
 "$cc" -static -O2 -Wall -Wextra -Werror -o "$out/.gantry-sandbox-exec.$$" "$here/sandbox-exec/sandbox-exec.c"
 mv -f "$out/.gantry-sandbox-exec.$$" "$out/gantry-sandbox-exec"

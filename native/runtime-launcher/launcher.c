@@ -6,6 +6,11 @@
 // execs that runtime. It decides nothing itself: whenever anything differs (config file, a directory the runtime
 // was searched in, the cache's owner or mode, an option that needs logging) it execs the gantry binary beside it,
 // with the same arguments, environment and argv[0], and the C# shim runs as if this program did not exist.
+//
+// Started as "gantry-runtime-exec PPID RUNTIME ARGV0 ARGS..." it is the step between the C# shim and the runtime
+// when the shim stays alive during create (to serve the container's hook): the runtime must die with the shim,
+// which .NET cannot arrange between fork and exec. It sets the parent-death signal, checks the shim is still its
+// parent, restores what .NET changed for itself (SIGPIPE ignored, the signal mask) and execs the runtime.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -179,9 +186,24 @@ static int exec_gantry(char **argv)
     return 1;
 }
 
+static int exec_runtime_for_parent(int argc, char **argv)
+{
+    if (argc < 4) { dprintf(2, "usage: gantry-runtime-exec PPID RUNTIME ARGV0 [ARGS...]\n"); return 2; }
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) { perror("gantry-runtime-exec: parent-death signal"); return 1; }
+    if (getppid() != (pid_t)strtol(argv[1], NULL, 10)) return 1; // the shim is already gone
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(argv[2], argv + 3);
+    dprintf(2, "nvidia-container-runtime: cannot exec %s: %s\n", argv[2], strerror(errno));
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 1 || argv[0] == NULL) return 1;
+    if (strcmp(argv[0], "gantry-runtime-exec") == 0) return exec_runtime_for_parent(argc, argv);
     if (is_shim_name(argv[0])) fast_path(argc, argv);
     return exec_gantry(argv);
 }
