@@ -36,8 +36,16 @@ internal static class RuntimeCommand
             // Commands other than create log nothing below debug: the runtime launcher may replay this resolution.
             if (levelValid && log.Level < Cli.LogLevel.Debug && !parsed.Version)
                 FastPathCache.Record(configPath, configLine, pathEnv ?? "", BinaryLookup.RuntimeSearchDirectories(rt.Runtimes, pathEnv), runtime, log);
-            if (parsed.IsCreate) ModifyBundle(name, parsed, config, log, os);
+            var served = parsed.IsCreate ? ModifyBundle(name, parsed, config, log, os) : null;
             if (parsed.Version) { Console.Out.Write("\n"); Console.Out.Flush(); }
+            if (served is { } s)
+            {
+                var code = ServedCreate.Run(runtime, args, s.Server, s.Hook, log);
+                log.Dispose();
+                // The engine waits for this exit, and nothing is buffered (the log is closed, stderr unbuffered):
+                // .NET's own shutdown would only add milliseconds.
+                Interop.Exit(code);
+            }
             log.Dispose();
             var r = os.Exec(runtime, [runtime, .. args]);
             throw new Cli.GantryException($"cannot exec the low-level runtime {runtime}: {new SyscallException("execv", runtime, -r).Message}");
@@ -49,7 +57,8 @@ internal static class RuntimeCommand
         }
     }
 
-    static void ModifyBundle(string name, RuntimeArgs parsed, ToolkitConfig config, RuntimeLog log, IRuntimeSyscalls os)
+    /// <returns>The hook the shim serves itself, with its listening socket, when there is one (ServedHook).</returns>
+    static (HookServer Server, ServedHook Hook)? ModifyBundle(string name, RuntimeArgs parsed, ToolkitConfig config, RuntimeLog log, IRuntimeSyscalls os)
     {
         var forced = name.EndsWith(".cdi", StringComparison.Ordinal) ? "cdi" : name.EndsWith(".legacy", StringComparison.Ordinal) ? "legacy" : null;
         var configured = ModeResolver.Configured(config.NvidiaContainerRuntime.Mode, forced);
@@ -63,13 +72,35 @@ internal static class RuntimeCommand
         var mode = modifier.Modify(spec, configured);
         if (mode != RuntimeMode.Legacy && Environment.ProcessPath is { } self && HookMerger.Merge(spec, self) is > 0 and var saved)
             log.Debug($"Merged createContainer hooks: {saved} fewer process starts");
+        var served = mode != RuntimeMode.Legacy && os is LinuxRuntimeSyscalls ? Serve(spec, log) : null;
         // Everything above works on the tree in memory; only a complete spec reaches the disk.
         try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath), durable: false); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            served?.Server.Dispose();
             throw new Cli.GantryException($"cannot write the modified OCI spec {specPath}: {e.Message}", e);
         }
         log.Debug($"Wrote the modified OCI spec {specPath} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms since the shim started reading it)");
+        return served;
+    }
+
+    // The hook this shim will run itself, its spec entry pointed at the client; null (the reason in the debug log)
+    // where the helpers are not beside this executable, the hook cannot be served or no socket can be made.
+    static (HookServer Server, ServedHook Hook)? Serve(OciSpec spec, RuntimeLog log)
+    {
+        if (Environment.ProcessPath is not { } self || ServedHook.Find(spec, self) is not { } found) return null;
+        if (Environment.GetEnvironmentVariable(ServedHook.DisableVariable) is { Length: > 0 }) { log.Debug($"{ServedHook.DisableVariable} is set: the hook runs as its own process"); return null; }
+        var dir = Path.GetDirectoryName(self)!;
+        var client = Path.Combine(dir, ServedHook.ClientName);
+        if (!File.Exists(client) || !File.Exists(Path.Combine(dir, ServedCreate.LauncherName)))
+        {
+            log.Debug($"{ServedHook.ClientName} or {ServedCreate.LauncherName} is not beside {self}: the hook runs as its own process");
+            return null;
+        }
+        if (HookServer.TryListen(out var whyNot) is not { } server) { log.Debug($"the hook runs as its own process: {whyNot}"); return null; }
+        ServedHook.Redirect(found.Entry, client, server.SocketPath);
+        log.Debug($"Serving the createContainer hook on {server.SocketPath}");
+        return (server, found.Hook);
     }
 
     static UnixFileMode SpecMode(string path)

@@ -42,6 +42,11 @@ internal sealed class RuntimeLog : IDisposable
     public void Write(Cli.LogLevel level, string message)
     {
         if (level > Level || _targets.Count == 0) return;
+        lock (_open) Append(level, message); // a served hook logs from its own thread (ServedHook)
+    }
+
+    void Append(Cli.LogLevel level, string message)
+    {
         OpenOnce();
         var name = level switch { Cli.LogLevel.Error => "error", Cli.LogLevel.Warning => "warning", Cli.LogLevel.Info => "info", _ => "debug" };
         var time = DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture);

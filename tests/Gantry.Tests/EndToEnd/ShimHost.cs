@@ -44,10 +44,13 @@ public sealed class ShimHost : IDisposable
     }
 
     /// <summary>Runs a runtime command with stdio on files (a created container keeps runc's stdio open).</summary>
-    internal ProcessResult Run(string runtime, string? config, params string[] args)
+    internal ProcessResult Run(string runtime, string? config, params string[] args) => RunWith("", runtime, config, args);
+
+    /// <summary>As <see cref="Run"/>, with extra "NAME=value " assignments in front of the command.</summary>
+    internal ProcessResult RunWith(string assignments, string runtime, string? config, params string[] args)
     {
         var outFile = Dir[$"out-{Guid.NewGuid():N}"];
-        var env = config is null ? "" : $"NVIDIA_CTK_CONFIG_FILE_PATH='{config}' ";
+        var env = assignments + (config is null ? "" : $"NVIDIA_CTK_CONFIG_FILE_PATH='{config}' ");
         var quoted = string.Join(" ", args.Select(a => $"'{a}'"));
         var r = ProcessRunner.Run("sh", ["-c", $"{env}exec '{runtime}' --root '{StateRoot}' {quoted} >'{outFile}.1' 2>'{outFile}.2' </dev/null"]);
         return new ProcessResult(r.ExitCode, File.ReadAllText(outFile + ".1"), File.ReadAllText(outFile + ".2"));

@@ -1,0 +1,80 @@
+using Gantry.Cli;
+using Gantry.Host;
+
+namespace Gantry.Runtime;
+
+// `create` when the shim serves the container's hook (ServedHook): instead of becoming the low-level runtime, the
+// shim starts it as a child, through the launcher's gantry-runtime-exec step that ties the runtime's life to the
+// shim's, answers the hook client until the runtime exits, waits for the hook's file work (which goes on in a copy
+// of the container's mounts after the client is answered; see ServedHook.Run), and exits as the runtime did. A
+// failure of that work deletes the container runc just created, as runc does itself when a hook fails, and fails
+// the create.
+internal static class ServedCreate
+{
+    public const string LauncherName = "gantry-runtime-launcher";
+    const uint CloneNewNs = 0x20000;
+
+    /// <summary>Runs the runtime with args and serves the hook; the exit code the create must end with.</summary>
+    public static int Run(string runtime, IReadOnlyList<string> args, HookServer server, ServedHook hook, RuntimeLog log)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var deferred = new List<Func<string?>>();
+        int pid;
+        using (server)
+        {
+            pid = Start(runtime, args);
+            var pidfd = Interop.PidfdOpen(pid);
+            if (pidfd < 0)
+            {
+                // Without a pidfd the runtime's exit cannot be waited for beside the socket: the client, finding no
+                // socket, runs the hook itself.
+                log.Debug($"pidfd_open: {Errno.Describe(-pidfd)}; the hook runs as its own process");
+            }
+            else
+            {
+                try { server.ServeUntil(pidfd, (state, ns) => Answer(hook, state, ns, deferred, log), log); }
+                finally { Interop.Close(pidfd); }
+            }
+        }
+        var code = Interop.WaitForExit(pid);
+        string? failure = null;
+        foreach (var rest in deferred) failure ??= rest();
+        if (failure is null || code != 0) return code;
+        log.Error(failure);
+        Console.Error.WriteLine($"nvidia-container-runtime: error: {failure}");
+        var globals = args.TakeWhile(a => a != "create").ToList();
+        var delete = Interop.WaitForExit(Start(runtime, [.. globals, "delete", "--force", args[^1]]));
+        if (delete != 0) log.Warning($"{runtime} delete --force {args[^1]} exited with {delete.ToString(inv)}");
+        return 1;
+    }
+
+    static int Start(string runtime, IReadOnlyList<string> args)
+    {
+        var launcher = Path.Combine(Path.GetDirectoryName(Environment.ProcessPath) ?? "/", LauncherName);
+        var pid = Interop.Spawn(launcher, ["gantry-runtime-exec", Interop.GetPid().ToString(System.Globalization.CultureInfo.InvariantCulture), runtime, runtime, .. args]);
+        return pid >= 0 ? pid : throw new GantryException($"cannot start the low-level runtime {runtime} through {launcher}: {Errno.Describe(-pid)}");
+    }
+
+    // A hook in another user namespace (a user-namespaced container) runs as its own process: files it makes must
+    // belong to the container's root, not to the host's.
+    static HookAnswer? Answer(ServedHook hook, byte[] state, OwnedFd ns, List<Func<string?>> deferred, RuntimeLog log)
+    {
+        if (Interop.IoctlCall(ns.Value, 0xb703, 0) != CloneNewNs) { log.Warning("hook server: the descriptor sent is not a mount namespace"); return null; } // NS_GET_NSTYPE
+        var owner = Interop.IoctlCall(ns.Value, 0xb701, 0); // NS_GET_USERNS
+        if (owner < 0) return null;
+        using (var o = new OwnedFd(LinuxSyscalls.Instance, owner))
+        {
+            if (LinuxSyscalls.Instance.Statx(o.Value, "", At.EmptyPath, out var theirs) < 0 ||
+                LinuxSyscalls.Instance.Statx(At.FdCwd, "/proc/self/ns/user", 0, out var ours) < 0 || !theirs.SameFileAs(ours))
+            {
+                log.Debug("hook server: the hook is in another user namespace; it runs as its own process");
+                return null;
+            }
+        }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (answer, rest) = hook.Run(state, ns, log);
+        deferred.Add(rest);
+        log.Debug($"served the createContainer hook in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms (exit code {answer.ExitCode})");
+        return answer;
+    }
+}
