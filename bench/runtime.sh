@@ -4,13 +4,16 @@
 # --runtime=nvidia against runc on a private dockerd, and `state` (a command other than create) alone.
 # Medians of interleaved runs; ratios against plain runc.
 #   bench/runtime.sh [RUNS]     (default 30; `bench/runtime.sh 3` is the smoke run)   needs root, runc, busybox
+#   BENCH_TMP=/dev/shm bench/runtime.sh   puts the work directory (bundles, docker's data root) on that filesystem
+#   instead of /tmp: on an ext4 without a journal every new file costs more the more files were deleted in the
+#   last minutes (the allocator skips recently deleted inodes), which charges container churn to each create.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-30}
 [ "$(id -u)" = 0 ] || { echo "bench/runtime.sh: needs root (runc containers)" >&2; exit 1; }
 [ -x out/nvidia-container-runtime ] || ./build.sh >/dev/null
 repo=$PWD
-work=$(mktemp -d /tmp/gbench.XXXXXX)
+work=$(mktemp -d "${BENCH_TMP:-/tmp}/gbench.XXXXXX")
 cleanup() {
   [ -f "$work/dockerd.pid" ] && kill "$(cat "$work/dockerd.pid")" 2>/dev/null && sleep 2
   [ -n "${ctrd_pid:-}" ] && kill "$ctrd_pid" 2>/dev/null && sleep 1
@@ -23,14 +26,15 @@ trap cleanup EXIT
 mkdir -p "$work/cdi" "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/dev" "$work/rootfs/sys"
 ./out/nvidia-ctk cdi generate --driver-root="$work/host" --nvidia-cdi-hook-path="$repo/out/nvidia-cdi-hook" --output="$work/cdi/nvidia.yaml" 2>/dev/null
 cp /bin/busybox "$work/rootfs/bin/"; for a in sh true ls; do ln -s busybox "$work/rootfs/bin/$a"; done
+cp -a "$work/rootfs" "$work/rootfs.pristine"
 config() { # file, mode
   printf '[nvidia-container-cli]\nroot = "%s"\n[nvidia-container-runtime]\nmode = "%s"\n[nvidia-container-runtime.modes.cdi]\nspec-dirs = ["%s"]\n[nvidia-ctk]\npath = "%s"\n' \
     "$work/host" "$2" "$work/cdi" "$repo/out/nvidia-ctk" >"$1"
 }
 config "$work/auto.toml" auto; config "$work/cdi.toml" cdi
-bundle() { # name, env
+bundle() { # name, env[, rootfs]
   mkdir -p "$work/$1"
-  (cd "$work/$1" && runc spec && python3 - "$2" "$work/rootfs" <<'PY'
+  (cd "$work/$1" && runc spec && python3 - "$2" "${3:-$work/rootfs}" <<'PY'
 import json, sys
 c = json.load(open('config.json')); c['process']['terminal'] = False; c['process']['args'] = ['true']
 c['root']['path'] = sys.argv[2]
@@ -39,6 +43,7 @@ json.dump(c, open('config.json', 'w'))
 PY
   cp config.json pristine.json)
 }
+cp -a "$work/rootfs" "$work/rootfs.probe"; bundle probe "" "$work/rootfs.probe"
 bundle plain ""; bundle gpu1 NVIDIA_VISIBLE_DEVICES=0; bundle gpu8 NVIDIA_VISIBLE_DEVICES=all; bundle cdi1 NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0
 
 declare -A samples
@@ -46,6 +51,9 @@ n=0
 life() { # name, runtime, config, bundle
   local id="b$((n++))" t0 t1
   cp "$work/$4/pristine.json" "$work/$4/config.json"
+  # Every life starts from the image's files, as a docker run does: the hook's drop-ins, links and cache and
+  # runc's mount points would otherwise pile up in the shared rootfs and slow later runs.
+  rm -rf "$work/rootfs"; cp -a "$work/rootfs.pristine" "$work/rootfs"
   t0=$(date +%s%N)
   NVIDIA_CTK_CONFIG_FILE_PATH=$3 "$2" --root "$work/state" create --bundle "$work/$4" "$id" </dev/null >/dev/null 2>"$work/err" || { echo "$1 failed: $(cat "$work/err")" >&2; exit 1; }
   NVIDIA_CTK_CONFIG_FILE_PATH=$3 "$2" --root "$work/state" start "$id" >/dev/null
@@ -78,8 +86,7 @@ drun() { # name, runtime, env
 
 # A command other than create, alone: `state` of one created container through the shim (its native fast path
 # replays the recorded runc) and through runc, interleaved.
-cp "$work/plain/pristine.json" "$work/plain/config.json"
-runc --root "$work/state" create --bundle "$work/plain" probe </dev/null >/dev/null 2>&1
+runc --root "$work/state" create --bundle "$work/probe" probe </dev/null >/dev/null 2>&1
 state() { # name, runtime
   local t0 t1; t0=$(date +%s%N)
   NVIDIA_CTK_CONFIG_FILE_PATH=$work/auto.toml "$2" --root "$work/state" state probe >/dev/null
