@@ -46,6 +46,26 @@ public sealed class ServedHookTests(ShimHost host) : IClassFixture<ShimHost>
         Assert.DoesNotContain("nvidia-ctk-hook", seen); // ldconfig's scratch directory is gone
     }
 
+    // The file work goes on after runc was answered; when it fails, the shim deletes the container runc made and
+    // fails the create with the hook's message, as runc does when a hook fails.
+    [EngineFact("runc")]
+    public void A_failure_after_the_answer_fails_the_create_and_leaves_no_container()
+    {
+        var bundle = host.Dir["served-fails"];
+        OciBundle.Create(bundle, "true", ["NVIDIA_VISIBLE_DEVICES=0"]);
+        Directory.CreateDirectory(Path.Combine(bundle, "rootfs/etc"));
+        File.WriteAllText(Path.Combine(bundle, "rootfs/etc/ld.so.conf.d"), "not a directory\n");
+
+        var c = host.Run(host.Shim, host.Dir["config.toml"], "create", "--bundle", bundle, "served-fails");
+
+        Assert.True(c.ExitCode == 1, c.Combined);
+        Assert.Contains("ld.so", c.Stderr);
+        var state = host.Run("runc", null, "state", "served-fails");
+        Assert.True(state.ExitCode != 0, "the container is gone: " + state.Combined);
+        var socket = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")))!["hooks"]!["createContainer"]![0]!["args"]![1]!.GetValue<string>();
+        Assert.False(File.Exists(socket), "the socket is removed");
+    }
+
     [EngineFact("runc")]
     public void Without_the_hook_server_the_spec_names_the_hook_itself()
     {
