@@ -61,7 +61,7 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
     /// <remarks>ldconfig's stdio is the hook's own (its messages land where the hook's do, which the engine
     /// shows when the hook fails): a redirected pipe would start .NET's socket engine threads for a process that
     /// lives a few milliseconds.</remarks>
-    internal static void Wait(Process process, HookContext context, string rootHostPath, string ldconfigHostPath)
+    static void Wait(Process process, HookContext context, string rootHostPath, string ldconfigHostPath)
     {
         process.WaitForExit();
         if (process.ExitCode != 0)
