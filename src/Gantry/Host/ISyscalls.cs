@@ -14,6 +14,8 @@ internal interface ISyscalls
     int Write(int fd, ReadOnlySpan<byte> data);
     int MkdirAt(int dirfd, string name, int mode);
     int SymlinkAt(string target, int dirfd, string name);
+    /// <summary>linkat(2); with At.EmptyPath, oldPath "" links the file open at oldDirfd itself.</summary>
+    int LinkAt(int oldDirfd, string oldPath, int newDirfd, string newName, int flags);
     int RenameAt(int oldDirfd, string oldName, int newDirfd, string newName);
     int UnlinkAt(int dirfd, string name, int flags);
     int ReadLinkAt(int dirfd, string path, out string target);

@@ -45,6 +45,7 @@ internal sealed class LinuxSyscalls : ISyscalls
 
     public int MkdirAt(int dirfd, string name, int mode) => R(Interop.MkdirAt(dirfd, name, mode));
     public int SymlinkAt(string target, int dirfd, string name) => R(Interop.SymlinkAt(target, dirfd, name));
+    public int LinkAt(int oldDirfd, string oldPath, int newDirfd, string newName, int flags) => R(Interop.LinkAt(oldDirfd, oldPath, newDirfd, newName, flags));
     public int RenameAt(int oldDirfd, string oldName, int newDirfd, string newName) => R(Interop.RenameAt(oldDirfd, oldName, newDirfd, newName));
     public int UnlinkAt(int dirfd, string name, int flags) => R(Interop.UnlinkAt(dirfd, name, flags));
 

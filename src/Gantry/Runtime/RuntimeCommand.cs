@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Gantry.Config;
 using Gantry.Host;
 using Gantry.Oci;
@@ -40,7 +41,7 @@ internal static class RuntimeCommand
             if (parsed.Version) { Console.Out.Write("\n"); Console.Out.Flush(); }
             if (served is { } s)
             {
-                var code = ServedCreate.Run(runtime, args, s.Server, s.Hook, log);
+                var code = ServedCreate.Run(runtime, args, s, log);
                 log.Dispose();
                 // The engine waits for this exit, and nothing is buffered (the log is closed, stderr unbuffered):
                 // .NET's own shutdown would only add milliseconds.
@@ -58,7 +59,7 @@ internal static class RuntimeCommand
     }
 
     /// <returns>The hook the shim serves itself, with its listening socket, when there is one (ServedHook).</returns>
-    static (HookServer Server, ServedHook Hook)? ModifyBundle(string name, RuntimeArgs parsed, ToolkitConfig config, RuntimeLog log, IRuntimeSyscalls os)
+    static ServedCreate.Parts? ModifyBundle(string name, RuntimeArgs parsed, ToolkitConfig config, RuntimeLog log, IRuntimeSyscalls os)
     {
         var forced = name.EndsWith(".cdi", StringComparison.Ordinal) ? "cdi" : name.EndsWith(".legacy", StringComparison.Ordinal) ? "legacy" : null;
         var configured = ModeResolver.Configured(config.NvidiaContainerRuntime.Mode, forced);
@@ -69,6 +70,7 @@ internal static class RuntimeCommand
         var ctk = BinaryLookup.ResolveHelper(config.NvidiaCtk.Path, "nvidia-ctk");
         var hook = BinaryLookup.ResolveHelper(config.NvidiaContainerRuntimeHook.Path, "nvidia-container-runtime-hook");
         var modifier = new SpecModifier(config, log, new CdiInjector(config, log, applier, ctk), hook);
+        var before = new HashSet<JsonNode>(spec.Root["mounts"] is JsonArray m ? m.OfType<JsonObject>() : [], ReferenceEqualityComparer.Instance);
         var mode = modifier.Modify(spec, configured);
         if (mode != RuntimeMode.Legacy && Environment.ProcessPath is { } self && HookMerger.Merge(spec, self) is > 0 and var saved)
             log.Debug($"Merged createContainer hooks: {saved} fewer process starts");
@@ -80,13 +82,20 @@ internal static class RuntimeCommand
             served?.Server.Dispose();
             throw new Cli.GantryException($"cannot write the modified OCI spec {specPath}: {e.Message}", e);
         }
+        // Only a shim that stays runc's parent can take the mount points back when the create fails.
+        if (served is not null && MountPointSeeder.Plan(spec, Path.GetDirectoryName(Path.GetFullPath(specPath))!, before) is var (seeder, destinations))
+        {
+            var made = seeder.Seed(destinations, log);
+            log.Debug($"Made {made} of {destinations.Count} mount points ({seeder.Made.Count - made} directories) as links of one file");
+            served = served with { Seeder = seeder };
+        }
         log.Debug($"Wrote the modified OCI spec {specPath} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms since the shim started reading it)");
         return served;
     }
 
     // The hook this shim will run itself, its spec entry pointed at the client; null (the reason in the debug log)
     // where the helpers are not beside this executable, the hook cannot be served or no socket can be made.
-    static (HookServer Server, ServedHook Hook)? Serve(OciSpec spec, RuntimeLog log)
+    static ServedCreate.Parts? Serve(OciSpec spec, RuntimeLog log)
     {
         if (Environment.ProcessPath is not { } self || ServedHook.Find(spec, self) is not { } found) return null;
         if (Environment.GetEnvironmentVariable(ServedHook.DisableVariable) is { Length: > 0 }) { log.Debug($"{ServedHook.DisableVariable} is set: the hook runs as its own process"); return null; }
@@ -100,7 +109,7 @@ internal static class RuntimeCommand
         if (HookServer.TryListen(out var whyNot) is not { } server) { log.Debug($"the hook runs as its own process: {whyNot}"); return null; }
         ServedHook.Redirect(found.Entry, client, server.SocketPath);
         log.Debug($"Serving the createContainer hook on {server.SocketPath}");
-        return (server, found.Hook);
+        return new ServedCreate.Parts(server, found.Hook);
     }
 
     static UnixFileMode SpecMode(string path)

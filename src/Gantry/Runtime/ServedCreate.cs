@@ -14,8 +14,19 @@ internal static class ServedCreate
     public const string LauncherName = "gantry-runtime-launcher";
     const uint CloneNewNs = 0x20000;
 
+    /// <summary>What a served create needs: the listening socket, the hook, the mount points made beforehand.</summary>
+    public sealed record Parts(HookServer Server, ServedHook Hook, MountPointSeeder? Seeder = null);
+
     /// <summary>Runs the runtime with args and serves the hook; the exit code the create must end with.</summary>
-    public static int Run(string runtime, IReadOnlyList<string> args, HookServer server, ServedHook hook, RuntimeLog log)
+    public static int Run(string runtime, IReadOnlyList<string> args, Parts parts, RuntimeLog log)
+    {
+        var code = 1;
+        try { code = Run(runtime, args, parts.Server, parts.Hook, log); }
+        finally { if (code != 0) parts.Seeder?.Undo(log); }
+        return code;
+    }
+
+    static int Run(string runtime, IReadOnlyList<string> args, HookServer server, ServedHook hook, RuntimeLog log)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var deferred = new List<Func<string?>>();

@@ -44,6 +44,32 @@ public sealed class ServedHookTests(ShimHost host) : IClassFixture<ShimHost>
         Assert.Contains("libcuda.so.1\n", seen);
         Assert.Contains("zz-nvcr-", seen);
         Assert.DoesNotContain("nvidia-ctk-hook", seen); // ldconfig's scratch directory is gone
+        // The shim made the mount points before runc, as links of one file (MountPointSeeder).
+        var smi = Stat(Path.Combine(bundle, "rootfs/usr/bin/nvidia-smi"));
+        Assert.True(smi.SameFileAs(Stat(Path.Combine(bundle, "rootfs/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15"))));
+        Assert.Equal(0UL, smi.Size);
+    }
+
+    static Gantry.Host.FileStatus Stat(string path) => Gantry.Host.FileStatus.TryLstat(path, out var st) ? st : throw new FileNotFoundException(path);
+
+    // runc fails after the shim made the mount points: the create fails and the root is as it was.
+    [EngineFact("runc")]
+    public void A_runtime_failure_takes_the_mount_points_back()
+    {
+        var bundle = host.Dir["served-runc-fails"];
+        OciBundle.Create(bundle, "true", ["NVIDIA_VISIBLE_DEVICES=0"]);
+        var specPath = Path.Combine(bundle, "config.json");
+        var spec = JsonNode.Parse(File.ReadAllText(specPath))!;
+        spec["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/data", ["type"] = "bind", ["source"] = Path.Combine(bundle, "no-such-source"), ["options"] = new JsonArray("rbind") });
+        File.WriteAllText(specPath, spec.ToJsonString());
+        var before = Directory.EnumerateFileSystemEntries(Path.Combine(bundle, "rootfs"), "*", SearchOption.AllDirectories).Order().ToList();
+
+        var c = host.Run(host.Shim, host.Dir["config.toml"], "create", "--bundle", bundle, "served-runc-fails");
+
+        Assert.True(c.ExitCode != 0, c.Combined);
+        Assert.Contains("no-such-source", c.Combined);
+        var after = Directory.EnumerateFileSystemEntries(Path.Combine(bundle, "rootfs"), "*", SearchOption.AllDirectories).Order().ToList();
+        Assert.Equal(before, after);
     }
 
     // The file work goes on after runc was answered; when it fails, the shim deletes the container runc made and
@@ -64,6 +90,7 @@ public sealed class ServedHookTests(ShimHost host) : IClassFixture<ShimHost>
         Assert.True(state.ExitCode != 0, "the container is gone: " + state.Combined);
         var socket = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "config.json")))!["hooks"]!["createContainer"]![0]!["args"]![1]!.GetValue<string>();
         Assert.False(File.Exists(socket), "the socket is removed");
+        Assert.False(File.Exists(Path.Combine(bundle, "rootfs/usr/bin/nvidia-smi")), "the mount points made before runc are taken back");
     }
 
     [EngineFact("runc")]

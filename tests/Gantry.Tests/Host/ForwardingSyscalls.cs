@@ -12,6 +12,7 @@ internal class ForwardingSyscalls(ISyscalls inner) : ISyscalls
     public int Write(int fd, ReadOnlySpan<byte> data) => inner.Write(fd, data);
     public virtual int MkdirAt(int dirfd, string name, int mode) => inner.MkdirAt(dirfd, name, mode);
     public int SymlinkAt(string target, int dirfd, string name) => inner.SymlinkAt(target, dirfd, name);
+    public virtual int LinkAt(int oldDirfd, string oldPath, int newDirfd, string newName, int flags) => inner.LinkAt(oldDirfd, oldPath, newDirfd, newName, flags);
     public int RenameAt(int oldDirfd, string oldName, int newDirfd, string newName) => inner.RenameAt(oldDirfd, oldName, newDirfd, newName);
     public int UnlinkAt(int dirfd, string name, int flags) => inner.UnlinkAt(dirfd, name, flags);
     public int ReadLinkAt(int dirfd, string path, out string target) => inner.ReadLinkAt(dirfd, path, out target);

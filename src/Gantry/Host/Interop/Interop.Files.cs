@@ -10,6 +10,9 @@ internal static partial class Interop
     [LibraryImport("libc", EntryPoint = "symlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int SymlinkAt(string target, int dirfd, string linkPath);
 
+    [LibraryImport("libc", EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int LinkAt(int oldDirfd, string oldPath, int newDirfd, string newPath, int flags);
+
     [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int RenameAt(int oldDirfd, string oldPath, int newDirfd, string newPath);
 
