@@ -61,7 +61,7 @@ internal sealed class LdconfigChildHook : ICdiHook
         using var jail = LdconfigJail.Prepare(sys, rootPath, ldconfig, scratch);
         log.Debug($"executing {ldconfig} as {jail.ExePath} in {rootPath} (pid {Environment.ProcessId} in its PID namespace)");
         Console.Error.Flush();
-        LdconfigJail.Enter(sys, jail.Root, lastCap, noPivot);
+        LdconfigJail.Enter(sys, jail, lastCap, noPivot);
         LimitResources(sys);
         // The last step before execveat: from here on only ldconfig's own system calls are allowed.
         if (LdconfigSyscallFilter.Build(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture) is { } filter)

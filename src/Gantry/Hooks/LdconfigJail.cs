@@ -9,10 +9,13 @@ namespace Gantry.Hooks;
 // every step runs on the one thread that then starts ldconfig:
 //   1. new mount, UTS, IPC and network namespaces; every mount private so nothing propagates to the host
 //   2. the root bind-mounted onto itself (pivot_root needs a mount point)
-//   3. a tmpfs at /run/nvidia-ctk-hook/<scratch> inside the root, the host ldconfig bound read-only onto a file in it
+//   3. a scratch tmpfs over the root's /dev (which step 5 would mask anyway; no directory is made in the root, and
+//      on an ext4 without a journal every new inode costs), or at /run/nvidia-ctk-hook/<scratch> where /dev is not
+//      a directory, the host ldconfig bound read-only onto a file in it
 //      (LdconfigThreadRunner: detached mounts of ldconfig and the helper taken beforehand, attached there)
 //   4. pivot_root into the root (chroot where the host root cannot be pivoted away, e.g. initramfs)
-//   5. read-only empty tmpfs over the root's /proc, /sys and /dev: no kernel knob or device is reachable
+//   5. read-only empty tmpfs over the root's /proc, /sys and /dev (unless the read-only scratch is there already):
+//      no kernel knob or device is reachable
 //   6. capabilities cut to an inheritable CAP_DAC_OVERRIDE, bounding set emptied, no_new_privs
 internal static class LdconfigJail
 {
@@ -29,6 +32,8 @@ internal static class LdconfigJail
     {
         public string? HelperPath { get; init; }
         public FileStatus HelperFile { get; init; }
+        /// <summary>The scratch tmpfs covers /dev: step 5 must leave it in place.</summary>
+        public bool ScratchOnDev { get; init; }
         public void Dispose() { Exe.Dispose(); Root.Dispose(); }
     }
 
@@ -54,9 +59,9 @@ internal static class LdconfigJail
         var root = ContainerRoot.Open(sys, rootPath);
         try
         {
-            using var parent = root.MkdirAll(UpdateLdcacheHook.ScratchParent, 0b111_101_101);
-            var scratchPath = UpdateLdcacheHook.ScratchParent + "/" + scratch;
-            using var tmpfs = ConfinedMounts.MountScratchTmpfs(root, UpdateLdcacheHook.ScratchParent, parent, scratch, (long)hostStat.Size);
+            var onDev = root.StatOrNull("/dev", followFinal: false) is { IsDirectory: true };
+            var scratchPath = onDev ? "/dev" : UpdateLdcacheHook.ScratchParent + "/" + scratch;
+            using var tmpfs = onDev ? MountOnDev(root, (long)hostStat.Size) : MountScratch(root, scratch, (long)hostStat.Size);
             var exePath = PlaceInto(root, tmpfs, scratchPath, "ldconfig", ldconfig, detached);
             string? helperPath = null;
             FileStatus helperStat = default;
@@ -72,13 +77,25 @@ internal static class LdconfigJail
                 exe.Dispose();
                 throw new IOException($"{exePath} is not the host ldconfig just bound there");
             }
-            return new Prepared(root, exe, exePath, hostStat) { HelperPath = helperPath, HelperFile = helperStat };
+            return new Prepared(root, exe, exePath, hostStat) { HelperPath = helperPath, HelperFile = helperStat, ScratchOnDev = onDev };
         }
         catch
         {
             root.Dispose();
             throw;
         }
+    }
+
+    static OwnedFd MountOnDev(ContainerRoot root, long size)
+    {
+        using var top = root.OpenDirectory("/");
+        return ConfinedMounts.MountTmpfsOver(root, top, "dev", "/dev", size);
+    }
+
+    static OwnedFd MountScratch(ContainerRoot root, string scratch, long size)
+    {
+        using var parent = root.MkdirAll(UpdateLdcacheHook.ScratchParent, 0b111_101_101);
+        return ConfinedMounts.MountScratchTmpfs(root, UpdateLdcacheHook.ScratchParent, parent, scratch, size);
     }
 
     // A new empty file NAME on the scratch tmpfs with the host file mounted read-only onto it; returns its path.
@@ -102,10 +119,10 @@ internal static class LdconfigJail
 
     /// <summary>Steps 4–6: this thread's root becomes the container root, the kernel trees are masked and its
     /// capabilities are cut.</summary>
-    public static void Enter(ISyscalls sys, ContainerRoot root, int lastCapability, bool noPivot = false)
+    public static void Enter(ISyscalls sys, Prepared jail, int lastCapability, bool noPivot = false)
     {
-        EnterRoot(sys, root, noPivot);
-        MaskKernelTrees(sys);
+        EnterRoot(sys, jail.Root, noPivot);
+        MaskKernelTrees(sys, maskDev: !jail.ScratchOnDev);
         SyscallResult.Check(sys.DropCapabilities(1UL << CapDacOverride, lastCapability), "drop capabilities", "ldconfig");
     }
 
@@ -129,10 +146,11 @@ internal static class LdconfigJail
 
     // Past pivot_root, so these names are the root's; only directories are covered (a symlink there is the image's
     // own business and stays inside the root).
-    public static void MaskKernelTrees(ISyscalls sys)
+    public static void MaskKernelTrees(ISyscalls sys, bool maskDev = true)
     {
         foreach (var dir in new[] { "/proc", "/sys", "/dev" })
         {
+            if (dir == "/dev" && !maskDev) continue;
             if (sys.Statx(At.FdCwd, dir, At.SymlinkNoFollow, out var st) < 0 || !st.IsDirectory) continue;
             SyscallResult.Check(sys.Mount("tmpfs", dir, "tmpfs", Ms.RdOnly | Ms.NoSuid | Ms.NoDev | Ms.NoExec, "size=4k,mode=0555"), "mask", dir);
         }

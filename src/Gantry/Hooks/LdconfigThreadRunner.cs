@@ -106,7 +106,7 @@ internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunne
                 SyscallResult.Check(r, "unshare", "mount/uts/ipc/net/pid namespaces");
                 newPidNamespace = new FileInfo("/proc/thread-self/ns/pid_for_children").LinkTarget != new FileInfo("/proc/self/ns/pid").LinkTarget;
                 using var jail = LdconfigJail.Prepare(context.Sys, rootHostPath, files, scratchName);
-                LdconfigJail.Enter(context.Sys, jail.Root, lastCap);
+                LdconfigJail.Enter(context.Sys, jail, lastCap);
                 SyscallResult.Check(context.Sys.Statx(At.FdCwd, jail.HelperPath!, At.SymlinkNoFollow, out var atPath), "stat", jail.HelperPath!);
                 if (!atPath.SameFileAs(jail.HelperFile)) throw new IOException($"{jail.HelperPath} is not the {HelperName} bound there");
                 var inherited = Interop.DupInheritable(jail.Exe.Value);

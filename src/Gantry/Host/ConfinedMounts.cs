@@ -10,9 +10,15 @@ internal static class ConfinedMounts
     /// </summary>
     public static OwnedFd MountScratchTmpfs(ContainerRoot root, string parentPath, OwnedFd parentDir, string name, long size)
     {
-        var sys = root.Sys;
         var path = parentPath.TrimEnd('/') + "/" + name;
-        SyscallResult.Check(sys.MkdirAt(parentDir.Value, name, 0b111_000_000), "mkdir", path);
+        SyscallResult.Check(root.Sys.MkdirAt(parentDir.Value, name, 0b111_000_000), "mkdir", path);
+        return MountTmpfsOver(root, parentDir, name, path, size);
+    }
+
+    /// <summary>Mounts a tmpfs over the existing directory name in parentDir (O_NOFOLLOW); returns an fd on the tmpfs root, verified.</summary>
+    public static OwnedFd MountTmpfsOver(ContainerRoot root, OwnedFd parentDir, string name, string path, long size)
+    {
+        var sys = root.Sys;
         using (var dir = new OwnedFd(sys, SyscallResult.Check(sys.OpenAt(parentDir.Value, name, O.Path | O.Directory | O.NoFollow), "open", path)))
         {
             var data = $"size={Math.Max(size, 4096)},mode=0755";
