@@ -4,8 +4,8 @@ using Gantry.Host;
 namespace Gantry.Hooks;
 
 // create-symlinks --link target::link ...: each link is created inside the root (parents too), pointing at the
-// target string verbatim. A link already pointing at the target is left alone; anything else at the link path is
-// replaced atomically (symlinkat to a random name, then renameat over it).
+// target string verbatim. A link already pointing at the target is left alone; a missing one is made in place;
+// anything else at the link path is replaced atomically (symlinkat to a random name, then renameat over it).
 internal sealed class CreateSymlinksHook : ICdiHook
 {
     public string Name => "create-symlinks";
@@ -19,8 +19,17 @@ internal sealed class CreateSymlinksHook : ICdiHook
     {
         var specs = ParseLinks(flags.GetList("link"));
         using var root = context.OpenContainerRoot(flags);
-        foreach (var (target, link) in specs)
-            Create(root, target, link, context.Log);
+        // Most links share a directory or two: each is resolved (and made) once.
+        var dirs = new Dictionary<string, OwnedFd>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (target, link) in specs)
+                Create(root, target, link, context.Log, dirs);
+        }
+        finally
+        {
+            foreach (var dir in dirs.Values) dir.Dispose();
+        }
     }
 
     /// <summary>Unique "target::link" specs in the order given; anything else is an error.</summary>
@@ -39,7 +48,7 @@ internal sealed class CreateSymlinksHook : ICdiHook
         return result;
     }
 
-    public static void Create(ContainerRoot root, string target, string link, Log log)
+    public static void Create(ContainerRoot root, string target, string link, Log log, Dictionary<string, OwnedFd>? dirs = null)
     {
         var parts = ContainerPath.Clean(link);
         if (parts.Count == 0) throw new GantryException($"invalid symlink specification {target}::{link}: the link path is the container root");
@@ -48,8 +57,17 @@ internal sealed class CreateSymlinksHook : ICdiHook
         var linkPath = ContainerPath.Normalize(link);
         try
         {
-            using var dir = root.MkdirAll(parent, 0b111_101_101);
+            OwnedFd? made = null;
+            if (dirs is null || !dirs.TryGetValue(parent, out var dir))
+            {
+                dir = made = root.MkdirAll(parent, 0b111_101_101);
+                if (dirs is not null) { dirs[parent] = dir; made = null; }
+            }
+            using var owned = made;
             var sys = root.Sys;
+            var r = sys.SymlinkAt(target, dir.Value, name);
+            if (r == 0) { log.Debug($"Created symlink {linkPath} -> {target}"); return; }
+            if (r != -Errno.EEXIST) SyscallResult.Check(r, "symlink", linkPath);
             if (sys.ReadLinkAt(dir.Value, name, out var existing) >= 0 && existing == target)
             {
                 log.Debug($"Skipping {linkPath}: already a symlink to {target}");
@@ -57,7 +75,7 @@ internal sealed class CreateSymlinksHook : ICdiHook
             }
             var tmp = $"{name}-{RandomName.Uuid()}";
             SyscallResult.Check(sys.SymlinkAt(target, dir.Value, tmp), "symlink", linkPath);
-            var r = sys.RenameAt(dir.Value, tmp, dir.Value, name);
+            r = sys.RenameAt(dir.Value, tmp, dir.Value, name);
             if (r < 0)
             {
                 sys.UnlinkAt(dir.Value, tmp, 0);

@@ -5,8 +5,11 @@ using Gantry.Host;
 namespace Gantry.Runtime;
 
 /// <summary>What a served hook answers: its exit code and what it wrote (the client prints it on stderr); null
-/// asks the client to exec the hook itself.</summary>
-internal sealed record HookAnswer(int ExitCode, string Messages);
+/// asks the client to exec the hook itself. Sent runs once the answer is out (or could not be sent).</summary>
+internal sealed record HookAnswer(int ExitCode, string Messages)
+{
+    public Action? Sent { get; init; }
+}
 
 // The shim's end of native/hook-client: a listening unix socket in a directory only its owner can enter, each
 // connection one hook run (see the client's source for the protocol). The peer must be this process's user, and
@@ -98,7 +101,8 @@ internal sealed class HookServer : IDisposable
         try { state = BoundedRead.All(0, MaxState, m => ReadSome(conn, m.Span), () => new IOException("the container state is too large")).ToArray(); }
         catch (IOException e) { log.Warning($"hook server {SocketPath}: {e.Message}"); return; }
         var answer = handle(state, ns);
-        Reply(conn, answer is null ? "FALLBACK\n" : $"EXIT {answer.ExitCode}\n{answer.Messages}", log);
+        try { Reply(conn, answer is null ? "FALLBACK\n" : $"EXIT {answer.ExitCode}\n{answer.Messages}", log); }
+        finally { answer?.Sent?.Invoke(); }
     }
 
     unsafe void Reply(int conn, string reply, RuntimeLog log)

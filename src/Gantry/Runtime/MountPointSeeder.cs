@@ -10,8 +10,10 @@ namespace Gantry.Runtime;
 // does. The shim makes the mount points of the files it adds first, as hard links of one empty file: one new inode
 // per container instead of one per driver file. runc finds them in place and mounts over them. Everything is
 // resolved inside the root (ContainerRoot), as runc resolves it; anything unexpected stops the seeding and leaves
-// the rest to runc. A create that fails takes back what was made (Undo).
-internal sealed class MountPointSeeder(ISyscalls sys, string rootPath)
+// the rest to runc. The shim seeds while runc starts (runc needs the first mount point only some 20 ms later, after
+// its own start and its init's set-up); where runc is first, it made that one itself and the seeding skips it. A
+// create that fails takes back what was made (Undo).
+internal sealed class MountPointSeeder(ISyscalls sys, string rootPath, IReadOnlyList<string> destinations)
 {
     const int Mode = 0b111_101_101; // what runc gives the files and directories it makes for mount points
 
@@ -25,7 +27,7 @@ internal sealed class MountPointSeeder(ISyscalls sys, string rootPath)
     /// The seeder for the bind mounts of files in spec that are not in before, or null where there are none or
     /// the shim must leave them to runc: in a user namespace runc makes them as the container's root, not the host's.
     /// </summary>
-    public static (MountPointSeeder Seeder, IReadOnlyList<string> Destinations)? Plan(OciSpec spec, string bundle, IReadOnlySet<JsonNode> before)
+    public static MountPointSeeder? Plan(OciSpec spec, string bundle, IReadOnlySet<JsonNode> before)
     {
         if (spec.Root["linux"]?["namespaces"] is JsonArray namespaces &&
             namespaces.OfType<JsonObject>().Any(n => OciSpec.Str(n, "type") == "user")) return null;
@@ -34,7 +36,7 @@ internal sealed class MountPointSeeder(ISyscalls sys, string rootPath)
         var destinations = mounts.OfType<JsonObject>().Where(m => !before.Contains(m) && IsFileBind(m))
             .Select(m => OciSpec.Str(m, "destination")!).ToList();
         if (destinations.Count == 0) return null;
-        return (new MountPointSeeder(LinuxSyscalls.Instance, path.StartsWith('/') ? path : Path.Combine(bundle, path)), destinations);
+        return new MountPointSeeder(LinuxSyscalls.Instance, path.StartsWith('/') ? path : Path.Combine(bundle, path), destinations);
     }
 
     static bool IsFileBind(JsonObject m)
@@ -44,8 +46,11 @@ internal sealed class MountPointSeeder(ISyscalls sys, string rootPath)
         return bind && OciSpec.Str(m, "destination") is { Length: > 0 } && OciSpec.Str(m, "source") is { } s && s.StartsWith('/') && File.Exists(s);
     }
 
+    /// <summary>The container paths of the mount points to make.</summary>
+    public IReadOnlyList<string> Destinations => destinations;
+
     /// <summary>Makes the missing mount points; returns how many files were made.</summary>
-    public int Seed(IEnumerable<string> destinations, RuntimeLog log)
+    public int Seed(RuntimeLog log)
     {
         var count = 0;
         try
@@ -66,11 +71,17 @@ internal sealed class MountPointSeeder(ISyscalls sys, string rootPath)
                         var r = seed is null ? -Errno.EXDEV : sys.LinkAt(seed.Value, "", dir.Value, name, At.EmptyPath);
                         if (r == -Errno.EXDEV) // the first one, or another file system inside the root: a new seed there
                         {
-                            seed?.Dispose();
-                            seed = root.CreateExclusive(dir, name, Mode, destination);
-                            _seeds.Add(root.Stat(seed, destination));
+                            r = sys.OpenAt(dir.Value, name, O.WrOnly | O.Creat | O.Excl | O.NoFollow, Mode);
+                            if (r >= 0)
+                            {
+                                seed?.Dispose();
+                                seed = new OwnedFd(sys, r);
+                                SyscallResult.Check(sys.FChmod(r, Mode), "chmod", destination);
+                                _seeds.Add(root.Stat(seed, destination));
+                            }
                         }
-                        else SyscallResult.Check(r, "link", destination);
+                        if (r == -Errno.EEXIST) continue; // runc, running beside, was first
+                        SyscallResult.Check(r, "create", destination);
                         dirPath ??= root.ContainerPathOf(dir);
                         _made.Add((Join(dirPath, name), false));
                         count++;

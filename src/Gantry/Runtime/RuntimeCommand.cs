@@ -83,12 +83,8 @@ internal static class RuntimeCommand
             throw new Cli.GantryException($"cannot write the modified OCI spec {specPath}: {e.Message}", e);
         }
         // Only a shim that stays runc's parent can take the mount points back when the create fails.
-        if (served is not null && MountPointSeeder.Plan(spec, Path.GetDirectoryName(Path.GetFullPath(specPath))!, before) is var (seeder, destinations))
-        {
-            var made = seeder.Seed(destinations, log);
-            log.Debug($"Made {made} of {destinations.Count} mount points ({seeder.Made.Count - made} directories) as links of one file");
+        if (served is not null && MountPointSeeder.Plan(spec, Path.GetDirectoryName(Path.GetFullPath(specPath))!, before) is { } seeder)
             served = served with { Seeder = seeder };
-        }
         log.Debug($"Wrote the modified OCI spec {specPath} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms since the shim started reading it)");
         return served;
     }

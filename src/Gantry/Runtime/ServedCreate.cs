@@ -14,26 +14,31 @@ internal static class ServedCreate
     public const string LauncherName = "gantry-runtime-launcher";
     const uint CloneNewNs = 0x20000;
 
-    /// <summary>What a served create needs: the listening socket, the hook, the mount points made beforehand.</summary>
+    /// <summary>What a served create needs: the listening socket, the hook, the mount points to make while runc starts.</summary>
     public sealed record Parts(HookServer Server, ServedHook Hook, MountPointSeeder? Seeder = null);
 
     /// <summary>Runs the runtime with args and serves the hook; the exit code the create must end with.</summary>
     public static int Run(string runtime, IReadOnlyList<string> args, Parts parts, RuntimeLog log)
     {
         var code = 1;
-        try { code = Run(runtime, args, parts.Server, parts.Hook, log); }
+        try { code = Serve(runtime, args, parts, log); }
         finally { if (code != 0) parts.Seeder?.Undo(log); }
         return code;
     }
 
-    static int Run(string runtime, IReadOnlyList<string> args, HookServer server, ServedHook hook, RuntimeLog log)
+    static int Serve(string runtime, IReadOnlyList<string> args, Parts parts, RuntimeLog log)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var deferred = new List<Func<string?>>();
         int pid;
-        using (server)
+        using (parts.Server)
         {
             pid = Start(runtime, args);
+            if (parts.Seeder is { } seeder)
+            {
+                var made = seeder.Seed(log);
+                log.Debug($"Made {made} of {seeder.Destinations.Count} mount points ({seeder.Made.Count - made} directories) as links of one file while runc started");
+            }
             var pidfd = Interop.PidfdOpen(pid);
             if (pidfd < 0)
             {
@@ -43,7 +48,7 @@ internal static class ServedCreate
             }
             else
             {
-                try { server.ServeUntil(pidfd, (state, ns) => Answer(hook, state, ns, deferred, log), log); }
+                try { parts.Server.ServeUntil(pidfd, (state, ns) => Answer(parts.Hook, state, ns, deferred, log), log); }
                 finally { Interop.Close(pidfd); }
             }
         }

@@ -80,13 +80,14 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
         var mounting = parts.Where(p => MountingHooks.Contains(p[0])).ToList();
         var files = parts.Where(p => !MountingHooks.Contains(p[0])).ToList();
         var answered = new ManualResetEventSlim();
+        var sent = new ManualResetEventSlim();
         HookAnswer? answer = null;
         string? restFailure = null;
         void Answer(int code, string? extra = null)
         {
             if (answer is not null) return;
             if (extra is not null) text.WriteLine(extra);
-            answer = new HookAnswer(code, text.ToString());
+            answer = new HookAnswer(code, text.ToString()) { Sent = sent.Set };
             answered.Set();
         }
         var thread = new Thread(() =>
@@ -102,7 +103,13 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
                 if (code != 0 || files.Count == 0) { Answer(code); return; }
                 // Past this point the container's namespace is runc's again; this thread works in its own copy.
                 var copied = sys.Unshare(CloneFlags.NewNs) == 0;
-                if (copied) Answer(0);
+                if (copied)
+                {
+                    Answer(0);
+                    // The answer goes out from the server's thread; until it has, this one keeps off the CPU (on
+                    // two cores, busy with runc and the engine, it would otherwise delay the answer by milliseconds).
+                    sent.Wait(TimeSpan.FromSeconds(1));
+                }
                 code = RunParts(files, context);
                 if (!copied) Answer(code);
                 else if (code != 0) restFailure = $"createContainer hook {ProgramName} {string.Join(' ', files.Select(f => f[0]))} exited with {code}: {text.ToString().Trim()}";

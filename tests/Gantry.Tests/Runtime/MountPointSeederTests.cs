@@ -18,15 +18,15 @@ public sealed class MountPointSeederTests : IDisposable
     public MountPointSeederTests() => Directory.CreateDirectory(_t["rootfs/etc"]);
     public void Dispose() { _log.Dispose(); _t.Dispose(); }
 
-    MountPointSeeder Seeder() => new(LinuxSyscalls.Instance, Root);
+    MountPointSeeder Seeder(params string[] destinations) => new(LinuxSyscalls.Instance, Root, destinations);
 
     static FileStatus Stat(string path) => FileStatus.TryLstat(path, out var st) ? st : throw new FileNotFoundException(path);
 
     [Fact]
     public void Every_missing_mount_point_is_a_link_of_one_empty_file()
     {
-        var seeder = Seeder();
-        var made = seeder.Seed(["/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15", "/usr/bin/nvidia-smi", "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.550.54.15"], _log);
+        var seeder = Seeder("/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15", "/usr/bin/nvidia-smi", "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.550.54.15");
+        var made = seeder.Seed(_log);
 
         Assert.Equal(3, made);
         var files = new[] { "usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15", "usr/bin/nvidia-smi", "usr/lib/x86_64-linux-gnu/libnvidia-ml.so.550.54.15" };
@@ -46,8 +46,8 @@ public sealed class MountPointSeederTests : IDisposable
         File.WriteAllText(_t["rootfs/usr/bin/nvidia-smi"], "the image's own\n");
         File.CreateSymbolicLink(_t["rootfs/usr/bin/nvidia-debugdump"], "/nowhere");
 
-        var seeder = Seeder();
-        Assert.Equal(0, seeder.Seed(["/usr/bin/nvidia-smi", "/usr/bin/nvidia-debugdump"], _log));
+        var seeder = Seeder("/usr/bin/nvidia-smi", "/usr/bin/nvidia-debugdump");
+        Assert.Equal(0, seeder.Seed(_log));
         Assert.Empty(seeder.Made);
         Assert.Equal("the image's own\n", File.ReadAllText(_t["rootfs/usr/bin/nvidia-smi"]));
         Assert.False(File.Exists(_t["rootfs/nowhere"]));
@@ -61,8 +61,8 @@ public sealed class MountPointSeederTests : IDisposable
         File.CreateSymbolicLink(_t["rootfs/usr"], outside); // absolute: means <root>/<outside> from inside
         File.CreateSymbolicLink(_t["rootfs/lib"], "../../../../../../.."); // climbs no higher than the root
 
-        var seeder = Seeder();
-        Assert.Equal(2, seeder.Seed(["/usr/bin/nvidia-smi", "/lib/firmware/gsp.bin"], _log));
+        var seeder = Seeder("/usr/bin/nvidia-smi", "/lib/firmware/gsp.bin");
+        Assert.Equal(2, seeder.Seed(_log));
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
         Assert.True(File.Exists(_t["rootfs" + outside + "/bin/nvidia-smi"]));
@@ -74,8 +74,8 @@ public sealed class MountPointSeederTests : IDisposable
     public void Undo_removes_what_was_made_and_nothing_else()
     {
         Directory.CreateDirectory(_t["rootfs/usr/lib"]);
-        var seeder = Seeder();
-        seeder.Seed(["/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15", "/usr/bin/nvidia-smi", "/usr/bin/nvidia-debugdump", "/run/nvidia-persistenced/socket"], _log);
+        var seeder = Seeder("/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15", "/usr/bin/nvidia-smi", "/usr/bin/nvidia-debugdump", "/run/nvidia-persistenced/socket");
+        seeder.Seed(_log);
         File.WriteAllText(_t["rootfs/usr/lib/x86_64-linux-gnu/libcuda.so.1"], "added later\n");
         File.Delete(_t["rootfs/usr/bin/nvidia-debugdump"]);
         File.WriteAllText(_t["rootfs/usr/bin/nvidia-debugdump"], "replaced\n");
@@ -95,9 +95,34 @@ public sealed class MountPointSeederTests : IDisposable
     public void A_path_that_cannot_be_made_stops_the_seeding_without_an_error()
     {
         File.WriteAllText(_t["rootfs/usr"], "a file where a directory would go\n");
-        var seeder = Seeder();
-        Assert.Equal(0, seeder.Seed(["/usr/bin/nvidia-smi"], _log));
+        var seeder = Seeder("/usr/bin/nvidia-smi");
+        Assert.Equal(0, seeder.Seed(_log));
         Assert.Empty(seeder.Made);
+    }
+
+    // runc starts beside the seeding and makes a mount point itself when it gets there first.
+    [Fact]
+    public void A_mount_point_the_runtime_made_first_is_skipped()
+    {
+        var racing = new RuntimeFirst(_t["rootfs/usr/bin/nvidia-debugdump"]);
+        var seeder = new MountPointSeeder(racing, Root, ["/usr/bin/nvidia-smi", "/usr/bin/nvidia-debugdump", "/usr/bin/nvidia-persistenced"]);
+
+        Assert.Equal(2, seeder.Seed(_log));
+
+        Assert.True(racing.Raced);
+        Assert.DoesNotContain(("/usr/bin/nvidia-debugdump", false), seeder.Made);
+        Assert.True(Stat(_t["rootfs/usr/bin/nvidia-smi"]).SameFileAs(Stat(_t["rootfs/usr/bin/nvidia-persistenced"])));
+        Assert.False(Stat(_t["rootfs/usr/bin/nvidia-debugdump"]).SameFileAs(Stat(_t["rootfs/usr/bin/nvidia-smi"])));
+    }
+
+    sealed class RuntimeFirst(string hostPath) : Gantry.Tests.Host.ForwardingSyscalls(LinuxSyscalls.Instance)
+    {
+        public bool Raced;
+        public override int LinkAt(int oldDirfd, string oldPath, int newDirfd, string newName, int flags)
+        {
+            if (newName == Path.GetFileName(hostPath)) { File.WriteAllText(hostPath, ""); Raced = true; }
+            return base.LinkAt(oldDirfd, oldPath, newDirfd, newName, flags);
+        }
     }
 
     [Fact]
@@ -120,7 +145,7 @@ public sealed class MountPointSeederTests : IDisposable
         var plan = MountPointSeeder.Plan(spec, _t.Path, before);
 
         Assert.NotNull(plan);
-        Assert.Equal(["/usr/lib/libcuda.so", "/usr/bin/tool"], plan.Value.Destinations);
+        Assert.Equal(["/usr/lib/libcuda.so", "/usr/bin/tool"], plan.Destinations);
 
         spec.Root["linux"] = JsonNode.Parse("""{"namespaces":[{"type":"mount"},{"type":"user"}]}""");
         Assert.Null(MountPointSeeder.Plan(spec, _t.Path, before)); // runc makes them as the container's root
