@@ -39,6 +39,8 @@ internal static class ServedCreate
                 var made = seeder.Seed(log);
                 log.Debug($"Made {made} of {seeder.Destinations.Count} mount points ({seeder.Made.Count - made} directories) as links of one file while runc started");
             }
+            // The hook's thread, started while runc starts rather than when its client connects.
+            using var standby = new StandbyThread("served-hook");
             var pidfd = Interop.PidfdOpen(pid);
             if (pidfd < 0)
             {
@@ -48,7 +50,7 @@ internal static class ServedCreate
             }
             else
             {
-                try { parts.Server.ServeUntil(pidfd, (state, ns) => Answer(parts.Hook, state, ns, deferred, log), log); }
+                try { parts.Server.ServeUntil(pidfd, (state, ns) => Answer(parts.Hook, state, ns, standby, deferred, log), log); }
                 finally { Interop.Close(pidfd); }
             }
         }
@@ -73,7 +75,7 @@ internal static class ServedCreate
 
     // A hook in another user namespace (a user-namespaced container) runs as its own process: files it makes must
     // belong to the container's root, not to the host's.
-    static HookAnswer? Answer(ServedHook hook, byte[] state, OwnedFd ns, List<Func<string?>> deferred, RuntimeLog log)
+    static HookAnswer? Answer(ServedHook hook, byte[] state, OwnedFd ns, StandbyThread thread, List<Func<string?>> deferred, RuntimeLog log)
     {
         if (Interop.IoctlCall(ns.Value, 0xb703, 0) != CloneNewNs) { log.Warning("hook server: the descriptor sent is not a mount namespace"); return null; } // NS_GET_NSTYPE
         var owner = Interop.IoctlCall(ns.Value, 0xb701, 0); // NS_GET_USERNS
@@ -88,7 +90,7 @@ internal static class ServedCreate
             }
         }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (answer, rest) = hook.Run(state, ns, log);
+        var (answer, rest) = hook.Run(state, ns, log, thread);
         deferred.Add(rest);
         log.Debug($"served the createContainer hook in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms (exit code {answer.ExitCode})");
         return answer;

@@ -72,7 +72,7 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
     /// runc goes on (pivot_root, read-only remounts) while they work. Returns the answer for the client, and the
     /// wait for the rest, which gives what failed, or null.
     /// </summary>
-    public (HookAnswer Answer, Func<string?> Remaining) Run(byte[] state, OwnedFd ns, RuntimeLog shimLog)
+    public (HookAnswer Answer, Func<string?> Remaining) Run(byte[] state, OwnedFd ns, RuntimeLog shimLog, StandbyThread thread)
     {
         var text = new StringWriter();
         var log = new Log(new SplitWriter(text, Level, shimLog), (LogLevel)Math.Max((int)Level, (int)shimLog.Level));
@@ -90,7 +90,7 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
             answer = new HookAnswer(code, text.ToString()) { Sent = sent.Set };
             answered.Set();
         }
-        var thread = new Thread(() =>
+        var running = thread.Run(() =>
         {
             try
             {
@@ -121,10 +121,9 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
                 else restFailure = line;
             }
             finally { Answer(1, $"{ProgramName}: error: the hook stopped without an answer"); }
-        }) { Name = "served-hook" };
-        thread.Start();
+        });
         answered.Wait();
-        return (answer!, () => { thread.Join(); return restFailure; });
+        return (answer!, () => { running.Join(); return restFailure; });
     }
 
     int RunParts(List<List<string>> parts, HookContext context) =>
