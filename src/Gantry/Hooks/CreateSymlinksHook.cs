@@ -19,17 +19,19 @@ internal sealed class CreateSymlinksHook : ICdiHook
     {
         var specs = ParseLinks(flags.GetList("link"));
         using var root = context.OpenContainerRoot(flags);
-        // Most links share a directory or two: each is resolved (and made) once.
-        var dirs = new Dictionary<string, OwnedFd>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var (target, link) in specs)
-                Create(root, target, link, context.Log, dirs);
-        }
-        finally
-        {
-            foreach (var dir in dirs.Values) dir.Dispose();
-        }
+        using var dirs = new Directories(root);
+        foreach (var (target, link) in specs)
+            Create(dirs, target, link, context.Log);
+    }
+
+    // Most links share a directory or two: each is resolved (and made) once per run.
+    sealed class Directories(ContainerRoot root) : IDisposable
+    {
+        readonly Dictionary<string, OwnedFd> _open = new(StringComparer.Ordinal);
+        public ContainerRoot Root => root;
+        public OwnedFd Get(string path) =>
+            _open.TryGetValue(path, out var fd) ? fd : _open[path] = root.MkdirAll(path, 0b111_101_101);
+        public void Dispose() { foreach (var fd in _open.Values) fd.Dispose(); }
     }
 
     /// <summary>Unique "target::link" specs in the order given; anything else is an error.</summary>
@@ -48,8 +50,15 @@ internal sealed class CreateSymlinksHook : ICdiHook
         return result;
     }
 
-    public static void Create(ContainerRoot root, string target, string link, Log log, Dictionary<string, OwnedFd>? dirs = null)
+    public static void Create(ContainerRoot root, string target, string link, Log log)
     {
+        using var dirs = new Directories(root);
+        Create(dirs, target, link, log);
+    }
+
+    static void Create(Directories dirs, string target, string link, Log log)
+    {
+        var root = dirs.Root;
         var parts = ContainerPath.Clean(link);
         if (parts.Count == 0) throw new GantryException($"invalid symlink specification {target}::{link}: the link path is the container root");
         var name = parts[^1];
@@ -57,13 +66,7 @@ internal sealed class CreateSymlinksHook : ICdiHook
         var linkPath = ContainerPath.Normalize(link);
         try
         {
-            OwnedFd? made = null;
-            if (dirs is null || !dirs.TryGetValue(parent, out var dir))
-            {
-                dir = made = root.MkdirAll(parent, 0b111_101_101);
-                if (dirs is not null) { dirs[parent] = dir; made = null; }
-            }
-            using var owned = made;
+            var dir = dirs.Get(parent);
             var sys = root.Sys;
             var r = sys.SymlinkAt(target, dir.Value, name);
             if (r == 0) { log.Debug($"Created symlink {linkPath} -> {target}"); return; }

@@ -133,10 +133,17 @@ internal sealed class ContainerRoot : IDisposable
     }
 
     /// <summary>Creates a new file called name in dir: O_CREAT|O_EXCL|O_NOFOLLOW, then fchmod so umask cannot change mode.</summary>
-    public OwnedFd CreateExclusive(OwnedFd dir, string name, int mode, string pathForMessages)
+    public OwnedFd CreateExclusive(OwnedFd dir, string name, int mode, string pathForMessages) =>
+        TryCreateExclusive(dir, name, mode, pathForMessages, out var errno) ?? throw new SyscallException("create", $"{pathForMessages} (in container root {HostPath})", errno);
+
+    /// <summary>CreateExclusive, with a failure to create (EEXIST, …) given back as errno instead of thrown.</summary>
+    public OwnedFd? TryCreateExclusive(OwnedFd dir, string name, int mode, string pathForMessages, out int errno)
     {
         if (!ContainerPath.IsPlainName(name)) throw new ArgumentException($"'{name}' is not a plain file name");
-        var fd = new OwnedFd(_sys, Check(_sys.OpenAt(dir.Value, name, O.WrOnly | O.Creat | O.Excl | O.NoFollow, mode), "create", pathForMessages));
+        var r = _sys.OpenAt(dir.Value, name, O.WrOnly | O.Creat | O.Excl | O.NoFollow, mode);
+        errno = r < 0 ? -r : 0;
+        if (r < 0) return null;
+        var fd = new OwnedFd(_sys, r);
         Check(_sys.FChmod(fd.Value, mode), "chmod", pathForMessages);
         return fd;
     }

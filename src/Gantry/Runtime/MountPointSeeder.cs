@@ -71,12 +71,12 @@ internal sealed class MountPointSeeder(ISyscalls sys, string rootPath, IReadOnly
                         var r = seed is null ? -Errno.EXDEV : sys.LinkAt(seed.Value, "", dir.Value, name, At.EmptyPath);
                         if (r == -Errno.EXDEV) // the first one, or another file system inside the root: a new seed there
                         {
-                            r = sys.OpenAt(dir.Value, name, O.WrOnly | O.Creat | O.Excl | O.NoFollow, Mode);
-                            if (r >= 0)
+                            var created = root.TryCreateExclusive(dir, name, Mode, destination, out var errno);
+                            r = -errno;
+                            if (created is not null)
                             {
                                 seed?.Dispose();
-                                seed = new OwnedFd(sys, r);
-                                SyscallResult.Check(sys.FChmod(r, Mode), "chmod", destination);
+                                seed = created;
                                 _seeds.Add(root.Stat(seed, destination));
                             }
                         }

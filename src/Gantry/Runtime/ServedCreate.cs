@@ -39,8 +39,6 @@ internal static class ServedCreate
                 var made = seeder.Seed(log);
                 log.Debug($"Made {made} of {seeder.Destinations.Count} mount points ({seeder.Made.Count - made} directories) as links of one file while runc started");
             }
-            // The hook's thread, started while runc starts rather than when its client connects.
-            using var standby = new StandbyThread("served-hook");
             var pidfd = Interop.PidfdOpen(pid);
             if (pidfd < 0)
             {
@@ -50,6 +48,8 @@ internal static class ServedCreate
             }
             else
             {
+                // The hook's thread, started while runc starts rather than when its client connects.
+                using var standby = new StandbyThread("served-hook");
                 try { parts.Server.ServeUntil(pidfd, (state, ns) => Answer(parts.Hook, state, ns, standby, deferred, log), log); }
                 finally { Interop.Close(pidfd); }
             }
