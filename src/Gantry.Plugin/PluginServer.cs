@@ -1,5 +1,5 @@
 using System.Net;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.NvidiaDocker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,4 +1,5 @@
 using Gantry.Cli;
+using Gantry.Common;
 
 namespace Gantry;
 

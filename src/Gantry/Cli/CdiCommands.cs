@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.Cli;
 
 internal static class CdiCommands

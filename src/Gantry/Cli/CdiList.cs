@@ -1,4 +1,5 @@
 using Gantry.Cdi;
+using Gantry.Common;
 
 namespace Gantry.Cli;
 

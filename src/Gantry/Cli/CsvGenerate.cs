@@ -1,5 +1,6 @@
 using Gantry.Cdi;
 using Gantry.Cdi.Generate;
+using Gantry.Common;
 using Gantry.Discovery.Tegra;
 using Gantry.Host;
 

@@ -1,5 +1,6 @@
 using Gantry.Cdi;
 using Gantry.Cdi.Generate;
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Engines;
 using Gantry.Host;

@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.Cli;
 
 // `gantry VERB`: every front end's verbs plus our own (simulate, info, demo, doctor).

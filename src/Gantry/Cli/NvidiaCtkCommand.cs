@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.Cli;
 
 // nvidia-ctk: the same verbs and flags as the original CLI.
@@ -46,10 +48,4 @@ internal static class NvidiaCtkCommand
            --config      Specify the config file [$NVIDIA_CTK_CONFIG]
            --version     Print the version
         """;
-}
-
-internal static class VersionInfo
-{
-    public const string Version = "0.1.0";
-    public static string Text(string product) => $"{product} version {Version}\ncommit: gantry";
 }

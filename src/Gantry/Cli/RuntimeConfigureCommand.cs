@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Engines;
 using Gantry.Engines.Configure;
 

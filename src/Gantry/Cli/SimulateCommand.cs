@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Simulation;
 
 namespace Gantry.Cli;

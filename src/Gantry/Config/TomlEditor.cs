@@ -1,6 +1,6 @@
-using Gantry.Cli;
 using Tomlyn.Model;
 using Tomlyn.Syntax;
+using Gantry.Common;
 
 namespace Gantry.Config;
 

@@ -1,9 +1,9 @@
-using Gantry.Cli;
 using Tomlyn;
 using Tomlyn.Model;
 using Tomlyn.Parsing;
 using Tomlyn.Serialization;
 using Tomlyn.Syntax;
+using Gantry.Common;
 
 namespace Gantry.Config;
 

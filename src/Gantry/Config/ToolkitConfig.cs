@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.Config;
 
 // config.toml of the NVIDIA Container Toolkit: every key with the original's default. Plain data; loading and

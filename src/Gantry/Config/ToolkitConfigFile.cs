@@ -1,5 +1,5 @@
-using Gantry.Cli;
 using Tomlyn.Model;
+using Gantry.Common;
 
 namespace Gantry.Config;
 

@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.Engines;
 
 // A tiny image made from local files only (no registry is reachable): the static busybox, and the host's
@@ -29,7 +31,7 @@ internal static class BusyboxImage
         File.WriteAllText(Path.Combine(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
         var tar = Path.Combine(dir, "busybox.tar");
         var r = ProcessRunner.Run("tar", ["-C", rootfs, "-cf", tar, "."]);
-        if (r.ExitCode != 0) throw new Cli.GantryException($"could not create the image tarball {tar}: {r.Stderr.Trim()}");
+        if (r.ExitCode != 0) throw new GantryException($"could not create the image tarball {tar}: {r.Stderr.Trim()}");
         return tar;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gantry.Common;
 
 namespace Gantry.Engines;
 
@@ -65,10 +66,10 @@ internal sealed class Docker : IDisposable
         _daemons.Add(p);
         for (var i = 0; i < 300 && !File.Exists(socket); i++)
         {
-            if (p.HasExited) throw new Cli.GantryException($"{program} exited with {p.ExitCode}; see {_dir}/{program}.log");
+            if (p.HasExited) throw new GantryException($"{program} exited with {p.ExitCode}; see {_dir}/{program}.log");
             Thread.Sleep(100);
         }
-        if (!File.Exists(socket)) throw new Cli.GantryException($"{program} did not create {socket} within 30 s; see {_dir}/{program}.log");
+        if (!File.Exists(socket)) throw new GantryException($"{program} did not create {socket} within 30 s; see {_dir}/{program}.log");
         return p;
     }
 

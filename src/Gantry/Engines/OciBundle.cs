@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gantry.Common;
 
 namespace Gantry.Engines;
 
@@ -14,7 +15,7 @@ internal static class OciBundle
         var config = Path.Combine(dir, "config.json");
         if (File.Exists(config)) File.Delete(config);
         var r = ProcessRunner.Run("runc", ["spec", "--bundle", dir]);
-        if (r.ExitCode != 0) throw new Cli.GantryException($"runc spec failed in {dir}: {r.Combined.Trim()}");
+        if (r.ExitCode != 0) throw new GantryException($"runc spec failed in {dir}: {r.Combined.Trim()}");
         var spec = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
         var process = spec["process"]!.AsObject();
         process["terminal"] = false;

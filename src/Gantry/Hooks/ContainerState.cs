@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Gantry.Cli;
+using Gantry.Common;
 
 namespace Gantry.Hooks;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Host;
 
 namespace Gantry.Hooks;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Host;
 
 namespace Gantry.Hooks;

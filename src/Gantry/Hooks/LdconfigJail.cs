@@ -1,4 +1,3 @@
-using Gantry.Cli;
 using Gantry.Host;
 
 namespace Gantry.Hooks;

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Host;
 
 namespace Gantry.Hooks;

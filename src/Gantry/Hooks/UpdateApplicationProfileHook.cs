@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Host;
 
 namespace Gantry.Hooks;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Host;
 
 namespace Gantry.Hooks;

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Hooks;
 using Gantry.Host;
 

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Host;
 
 namespace Gantry.Live;
@@ -5,7 +6,7 @@ namespace Gantry.Live;
 // What the applier changed in the container, newest last, each with the fd that names it exactly: a mount is
 // unmounted through an fd on its root, a created file or directory is removed relative to an fd on its parent.
 // Nothing is undone by path, so an image that swaps paths meanwhile cannot redirect the undo either.
-internal sealed class UndoJournal(ISyscalls sys, Cli.Log log) : IDisposable
+internal sealed class UndoJournal(ISyscalls sys, Log log) : IDisposable
 {
     readonly List<(string What, Func<int> Undo)> _steps = [];
     readonly List<OwnedFd> _held = [];

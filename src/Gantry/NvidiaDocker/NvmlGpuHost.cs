@@ -1,5 +1,5 @@
 using System.Globalization;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Discovery.Nvml;
 using Gantry.Host;

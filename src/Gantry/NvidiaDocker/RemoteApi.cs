@@ -1,5 +1,5 @@
 using System.Net;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Discovery.Nvml;
 
 namespace Gantry.NvidiaDocker;

@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Engines;
 using Gantry.Host;
 

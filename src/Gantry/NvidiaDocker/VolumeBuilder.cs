@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Elf;
 using Gantry.Host;
 

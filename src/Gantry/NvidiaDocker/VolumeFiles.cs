@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Elf;
 using Gantry.Host;

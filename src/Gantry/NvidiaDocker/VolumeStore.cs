@@ -1,4 +1,4 @@
-using Gantry.Cli;
+using Gantry.Common;
 
 namespace Gantry.NvidiaDocker;
 

@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.Runtime;
 
 // Finding the programs the shim execs or names in a spec, as the original does (toolkit.md §1.4 steps 3 and 5).
@@ -29,7 +31,7 @@ internal static class BinaryLookup
                 if (IsExecutable(p)) return Path.GetFullPath(p);
             }
         }
-        throw new Cli.GantryException($"no runtime binary found from candidate list: [{string.Join(" ", candidates)}]; " +
+        throw new GantryException($"no runtime binary found from candidate list: [{string.Join(" ", candidates)}]; " +
             "install runc or crun, or name one in nvidia-container-runtime.runtimes in config.toml");
     }
 

@@ -1,5 +1,6 @@
 using Gantry.Cdi;
 using Gantry.Cdi.Generate;
+using Gantry.Common;
 using Gantry.Config;
 using Gantry.Discovery;
 using Gantry.Discovery.Tegra;
@@ -22,11 +23,11 @@ internal sealed class CdiInjector
     readonly EditsApplier _applier;
     readonly string _hookPath;
     readonly HostRoots _roots;
-    readonly Func<HostRoots, DiscoveryOptions, Cli.Log, DriverInventory> _discover;
+    readonly Func<HostRoots, DiscoveryOptions, Log, DriverInventory> _discover;
     (DriverInventory Inventory, bool Graphics)? _inventory;
 
     public CdiInjector(ToolkitConfig config, RuntimeLog log, EditsApplier applier, string hookPath,
-        Func<HostRoots, DiscoveryOptions, Cli.Log, DriverInventory>? discover = null)
+        Func<HostRoots, DiscoveryOptions, Log, DriverInventory>? discover = null)
     {
         (_config, _log, _applier, _hookPath) = (config, log, applier, hookPath);
         var root = string.IsNullOrEmpty(config.NvidiaContainerCli.Root) ? "/" : config.NvidiaContainerCli.Root;
@@ -50,7 +51,7 @@ internal sealed class CdiInjector
     {
         var jit = names.Where(n => n.StartsWith(JitVendor + "/", StringComparison.Ordinal)).ToList();
         if (jit.Count > 0 && jit.Count != names.Count)
-            throw new Cli.GantryException($"requesting a CDI device with vendor '{JitVendor}' is not supported when requesting other CDI devices ({string.Join(", ", names)})");
+            throw new GantryException($"requesting a CDI device with vendor '{JitVendor}' is not supported when requesting other CDI devices ({string.Join(", ", names)})");
         if (jit.Count == 0) { InjectFromRegistry(spec, names); return; }
         var gpus = IdsOfKind(jit, JitKind);
         if (gpus.Count > 0) InjectJit(spec, gpus, capabilities());
@@ -112,7 +113,7 @@ internal sealed class CdiInjector
         foreach (var e in registry.Errors) _log.Warning($"CDI registry: {e}");
         var missing = names.Where(n => !registry.Devices.ContainsKey(n)).ToList();
         if (missing.Count > 0)
-            throw new Cli.GantryException($"failed to inject CDI devices: unresolvable CDI devices {string.Join(", ", missing)} " +
+            throw new GantryException($"failed to inject CDI devices: unresolvable CDI devices {string.Join(", ", missing)} " +
                 $"(no spec in {string.Join(", ", dirs)} defines them; run 'nvidia-ctk cdi generate' or check 'nvidia-ctk cdi list')");
         var specsApplied = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in names)
@@ -135,7 +136,7 @@ internal sealed class CdiInjector
         var dir = _config.NvidiaContainerRuntime.CsvMountSpecPath;
         var files = CsvMountSpecs.Files(dir, allCsvFiles);
         if (files.Count == 0)
-            throw new Cli.GantryException($"csv mode: no CSV mount specs ({string.Join(", ", CsvMountSpecs.DefaultFiles)}) in {dir}; " +
+            throw new GantryException($"csv mode: no CSV mount specs ({string.Join(", ", CsvMountSpecs.DefaultFiles)}) in {dir}; " +
                                           "set nvidia-container-runtime.modes.csv.mount-spec-path or use another mode");
         var entries = CsvMountSpecs.Load(files, _log.AsCliLog());
         var nvml = TegraNvml();
@@ -156,7 +157,7 @@ internal sealed class CdiInjector
         var nvml = TegraNvml();
         var gpu0 = nvml?.Gpus.FirstOrDefault();
         try { RequirementCheck.Check(requirements, new HostFacts(nvml?.CudaVersionText, null), gpu0 is null ? [] : [Facts(gpu0)]); }
-        catch (RequirementException e) { throw new Cli.GantryException(e.Message); }
+        catch (RequirementException e) { throw new GantryException(e.Message); }
     }
 
     /// <summary>Checks requirements against the host's driver and the GPUs behind the requested names.</summary>
@@ -171,10 +172,10 @@ internal sealed class CdiInjector
             if (id == "none") continue;
             if (id == "all") { devices.AddRange(inv.Gpus.Select(Facts)); continue; }
             try { devices.Add(Facts(SpecGenerator.Resolve(inv, id).Gpu)); }
-            catch (Cli.GantryException) { } // a CDI name that is not a GPU id: checked without device facts
+            catch (GantryException) { } // a CDI name that is not a GPU id: checked without device facts
         }
         try { RequirementCheck.Check(requirements, host, devices); }
-        catch (RequirementException e) { throw new Cli.GantryException(e.Message); }
+        catch (RequirementException e) { throw new GantryException(e.Message); }
         _log.Info($"Requirements met: {string.Join("; ", requirements)}");
     }
 

@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.Runtime;
 
 /// <summary>The runc global options and facts the shim needs from a command line; everything is forwarded as is.</summary>
@@ -31,7 +33,7 @@ internal sealed record RuntimeArgs
             string Value(string flag)
             {
                 if (eq >= 0) return body[(eq + 1)..];
-                if (i + 1 >= args.Count) throw new Cli.UsageException($"{flag} option requires an argument");
+                if (i + 1 >= args.Count) throw new UsageException($"{flag} option requires an argument");
                 return args[++i];
             }
             switch (name)

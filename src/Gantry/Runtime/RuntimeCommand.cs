@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gantry.Common;
 using Gantry.Config;
 using Gantry.Host;
 using Gantry.Oci;
@@ -18,7 +19,7 @@ internal static class RuntimeCommand
         os ??= LinuxRuntimeSyscalls.Instance;
         var parsed = RuntimeArgs.Parse(args);
         if (parsed.Version)
-            Console.Out.Write($"NVIDIA Container Runtime version {Cli.VersionInfo.Version}\ncommit: gantry\nspec: {OciSpecVersion}\n");
+            Console.Out.Write($"NVIDIA Container Runtime version {VersionInfo.Version}\ncommit: gantry\nspec: {OciSpecVersion}\n");
 
         var configPath = ToolkitConfigFile.DefaultPath();
         var configLine = FastPathCache.ConfigLine(configPath);
@@ -26,7 +27,7 @@ internal static class RuntimeCommand
         var rt = config.NvidiaContainerRuntime;
         var level = RuntimeLog.ParseLevel(rt.LogLevel, out var levelValid);
         // Like the original, --version creates no log files.
-        using var log = new RuntimeLog(parsed.Debug ? Cli.LogLevel.Debug : level,
+        using var log = new RuntimeLog(parsed.Debug ? LogLevel.Debug : level,
             parsed.Version ? null : rt.Debug, parsed.Version ? null : parsed.LogFile, parsed.LogFormat == "json");
         try
         {
@@ -35,7 +36,7 @@ internal static class RuntimeCommand
             var runtime = BinaryLookup.ResolveRuntime(rt.Runtimes, pathEnv);
             log.Debug($"Using low-level runtime {runtime}");
             // Commands other than create log nothing below debug: the runtime launcher may replay this resolution.
-            if (levelValid && log.Level < Cli.LogLevel.Debug && !parsed.Version)
+            if (levelValid && log.Level < LogLevel.Debug && !parsed.Version)
                 FastPathCache.Record(configPath, configLine, pathEnv ?? "", BinaryLookup.RuntimeSearchDirectories(rt.Runtimes, pathEnv), runtime, log);
             var served = parsed.IsCreate ? ModifyBundle(name, parsed, config, log, os) : null;
             if (parsed.Version) { Console.Out.Write("\n"); Console.Out.Flush(); }
@@ -49,12 +50,12 @@ internal static class RuntimeCommand
             }
             log.Dispose();
             var r = os.Exec(runtime, [runtime, .. args]);
-            throw new Cli.GantryException($"cannot exec the low-level runtime {runtime}: {new SyscallException("execv", runtime, -r).Message}");
+            throw new GantryException($"cannot exec the low-level runtime {runtime}: {new SyscallException("execv", runtime, -r).Message}");
         }
-        catch (Exception e) when (e is Cli.GantryException or Cli.UsageException or OciSpecException or RequirementException)
+        catch (Exception e) when (e is GantryException or UsageException or OciSpecException or RequirementException)
         {
             log.Error(e.Message);
-            throw e as Cli.GantryException ?? new Cli.GantryException(e.Message, e);
+            throw e as GantryException ?? new GantryException(e.Message, e);
         }
     }
 
@@ -80,7 +81,7 @@ internal static class RuntimeCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             served?.Server.Dispose();
-            throw new Cli.GantryException($"cannot write the modified OCI spec {specPath}: {e.Message}", e);
+            throw new GantryException($"cannot write the modified OCI spec {specPath}: {e.Message}", e);
         }
         // Only a shim that stays runc's parent can take the mount points back when the create fails.
         if (served is not null && MountPointSeeder.Plan(spec, Path.GetDirectoryName(Path.GetFullPath(specPath))!, before) is { } seeder)

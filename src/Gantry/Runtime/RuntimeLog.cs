@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Gantry.Common;
 
 namespace Gantry.Runtime;
 
@@ -12,43 +13,43 @@ internal sealed class RuntimeLog : IDisposable
     readonly List<(FileStream Stream, bool Json)> _open = new();
     bool _opened;
 
-    public Cli.LogLevel Level { get; set; }
+    public LogLevel Level { get; set; }
 
-    public RuntimeLog(Cli.LogLevel level, string? configFile, string? logFile, bool json)
+    public RuntimeLog(LogLevel level, string? configFile, string? logFile, bool json)
     {
         Level = level;
         if (!string.IsNullOrEmpty(configFile) && configFile != "/dev/null") _targets.Add((configFile, false));
         if (!string.IsNullOrEmpty(logFile) && logFile != "/dev/null") _targets.Add((logFile, json));
     }
 
-    public static Cli.LogLevel ParseLevel(string? text, out bool valid)
+    public static LogLevel ParseLevel(string? text, out bool valid)
     {
         valid = true;
         switch (text?.ToLowerInvariant())
         {
-            case "panic" or "fatal" or "error": return Cli.LogLevel.Error;
-            case "warn" or "warning": return Cli.LogLevel.Warning;
-            case "info": return Cli.LogLevel.Info;
-            case "debug" or "trace": return Cli.LogLevel.Debug;
-            default: valid = false; return Cli.LogLevel.Info;
+            case "panic" or "fatal" or "error": return LogLevel.Error;
+            case "warn" or "warning": return LogLevel.Warning;
+            case "info": return LogLevel.Info;
+            case "debug" or "trace": return LogLevel.Debug;
+            default: valid = false; return LogLevel.Info;
         }
     }
 
-    public void Error(string m) => Write(Cli.LogLevel.Error, m);
-    public void Warning(string m) => Write(Cli.LogLevel.Warning, m);
-    public void Info(string m) => Write(Cli.LogLevel.Info, m);
-    public void Debug(string m) => Write(Cli.LogLevel.Debug, m);
+    public void Error(string m) => Write(LogLevel.Error, m);
+    public void Warning(string m) => Write(LogLevel.Warning, m);
+    public void Info(string m) => Write(LogLevel.Info, m);
+    public void Debug(string m) => Write(LogLevel.Debug, m);
 
-    public void Write(Cli.LogLevel level, string message)
+    public void Write(LogLevel level, string message)
     {
         if (level > Level || _targets.Count == 0) return;
         lock (_open) Append(level, message); // a served hook logs from its own thread (ServedHook)
     }
 
-    void Append(Cli.LogLevel level, string message)
+    void Append(LogLevel level, string message)
     {
         OpenOnce();
-        var name = level switch { Cli.LogLevel.Error => "error", Cli.LogLevel.Warning => "warning", Cli.LogLevel.Info => "info", _ => "debug" };
+        var name = level switch { LogLevel.Error => "error", LogLevel.Warning => "warning", LogLevel.Info => "info", _ => "debug" };
         var time = DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (stream, json) in _open)
         {
@@ -58,8 +59,8 @@ internal sealed class RuntimeLog : IDisposable
         }
     }
 
-    /// <summary>A Cli.Log that forwards into this log, for the shared pipeline (discovery) that logs through Cli.Log.</summary>
-    public Cli.Log AsCliLog() => new(new Forwarder(this), Level);
+    /// <summary>A Log that forwards into this log, for the shared pipeline (discovery) that logs through Log.</summary>
+    public Log AsCliLog() => new(new Forwarder(this), Level);
 
     void OpenOnce()
     {
@@ -106,7 +107,7 @@ internal sealed class RuntimeLog : IDisposable
         _open.Clear();
     }
 
-    // Cli.Log writes "TAG: message" lines; map them back to levels.
+    // Log writes "TAG: message" lines; map them back to levels.
     sealed class Forwarder(RuntimeLog log) : TextWriter
     {
         public override Encoding Encoding => Encoding.UTF8;
@@ -115,7 +116,7 @@ internal sealed class RuntimeLog : IDisposable
             if (value is null) return;
             var colon = value.IndexOf(": ", StringComparison.Ordinal);
             var (tag, msg) = colon < 0 ? ("INFO", value) : (value[..colon], value[(colon + 2)..]);
-            log.Write(tag switch { "ERROR" => Cli.LogLevel.Error, "WARNING" => Cli.LogLevel.Warning, "DEBUG" => Cli.LogLevel.Debug, _ => Cli.LogLevel.Info }, msg);
+            log.Write(tag switch { "ERROR" => LogLevel.Error, "WARNING" => LogLevel.Warning, "DEBUG" => LogLevel.Debug, _ => LogLevel.Info }, msg);
         }
     }
 }

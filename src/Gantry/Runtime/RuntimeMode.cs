@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Requests;
 
 namespace Gantry.Runtime;
@@ -18,7 +19,7 @@ internal static class ModeResolver
             "cdi" => RuntimeMode.Cdi,
             "jit-cdi" => RuntimeMode.JitCdi,
             "csv" => RuntimeMode.Csv,
-            _ => throw new Cli.GantryException($"invalid mode \"{mode}\" in nvidia-container-runtime.mode: use auto, legacy, csv, cdi or jit-cdi"),
+            _ => throw new GantryException($"invalid mode \"{mode}\" in nvidia-container-runtime.mode: use auto, legacy, csv, cdi or jit-cdi"),
         };
     }
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Hooks;
 using Gantry.Host;
 using Gantry.Oci;

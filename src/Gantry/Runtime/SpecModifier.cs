@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gantry.Common;
 using Gantry.Config;
 using Gantry.Discovery;
 using Gantry.Oci;
@@ -80,7 +81,7 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         {
             return DriverCapabilityRequest.Resolve(facts, DriverCapabilityRequest.ParseSupported(config.SupportedDriverCapabilities));
         }
-        catch (UnsupportedCapabilityException e) { throw new Cli.GantryException(e.Message, e); }
+        catch (UnsupportedCapabilityException e) { throw new GantryException(e.Message, e); }
     }
 
     void AddLegacyHook(OciSpec spec)

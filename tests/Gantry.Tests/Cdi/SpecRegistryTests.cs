@@ -1,5 +1,6 @@
 using Gantry.Cdi;
 using Gantry.Cli;
+using Gantry.Common;
 
 namespace Gantry.Tests.Cdi;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using Gantry.Cli;
 using Gantry.Cli.ContainerCli;
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 using Gantry.Live;

@@ -1,4 +1,5 @@
 using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Engines.Configure;
 using Gantry.Tests.Config;
 

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Hooks;
 using Gantry.Tests.Host;
 
@@ -24,10 +25,10 @@ public sealed class ChainHookTests
     {
         using var t = new TestTree();
         var h = new HookHarness(t);
-        Assert.Throws<Gantry.Cli.GantryException>(() =>
+        Assert.Throws<GantryException>(() =>
             h.Command("chain", "create-symlinks", "--link", "bad-spec", "--then", "create-symlinks", "--link", "a::/lib/never"));
         Assert.False(File.Exists(t.InRoot("/lib/never")) || new FileInfo(t.InRoot("/lib/never")).LinkTarget is not null);
-        Assert.Throws<Gantry.Cli.UsageException>(() => h.Command("chain", "chain", "noop"));
+        Assert.Throws<UsageException>(() => h.Command("chain", "chain", "noop"));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Hooks;
 using Gantry.Tests.Host;
 

@@ -1,5 +1,5 @@
+using Gantry.Common;
 using Gantry.Tests.Support;
-using Gantry.Cli;
 using Gantry.Hooks;
 using Gantry.Host;
 using Gantry.Tests.Host;

@@ -1,5 +1,5 @@
 using System.Text;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Hooks;
 using Gantry.Host;
 using Gantry.Tests.Host;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Gantry.Common;
 using Gantry.Config;
 using Gantry.Discovery.Tegra;
 using Gantry.Elf;
@@ -48,7 +49,7 @@ public sealed class TegraHost : IDisposable
         config.NvidiaContainerCli.Root = Root;
         config.NvidiaContainerRuntime.CsvMountSpecPath = CsvDir;
         config.NvidiaContainerRuntime.CdiSpecDirs = [Dir["no-cdi"]];
-        var log = new RuntimeLog(Gantry.Cli.LogLevel.Error, null, null, false);
+        var log = new RuntimeLog(LogLevel.Error, null, null, false);
         var injector = new CdiInjector(config, log, new EditsApplier(new PlainDevices()), "/usr/bin/nvidia-ctk",
             (_, _, _) => throw new InvalidOperationException("csv mode must not run the NVML discovery"));
         var json = "{\"process\":{\"env\":[" + string.Join(",", env.Select(e => JsonValue.Create(e).ToJsonString())) + "]}}";
@@ -72,7 +73,7 @@ public sealed class CsvModeTests(TegraHost host) : IClassFixture<TegraHost>
     [Fact]
     public void Auto_mode_picks_csv_on_a_tegra_root_without_nvml()
     {
-        Assert.True(TegraPlatform.IsTegraWithoutNvml(new HostRoots(host.Root), Gantry.Cli.Log.Stderr(Gantry.Cli.LogLevel.Error)));
+        Assert.True(TegraPlatform.IsTegraWithoutNvml(new HostRoots(host.Root), Log.Stderr(LogLevel.Error)));
         Assert.Equal(Injected(host.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=all")), Injected(host.Modify(null, "NVIDIA_VISIBLE_DEVICES=all")));
     }
 
@@ -111,7 +112,7 @@ public sealed class CsvModeTests(TegraHost host) : IClassFixture<TegraHost>
     [Fact]
     public void Only_device_zero_exists_and_none_gets_the_driver_files_only()
     {
-        var e = Assert.Throws<Gantry.Cli.GantryException>(() => host.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=1"));
+        var e = Assert.Throws<GantryException>(() => host.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=1"));
         Assert.StartsWith("unknown device id '1': csv mode has a single device, 0 (or all)", e.Message);
         var none = host.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=none");
         Assert.Empty(Devices(none));
@@ -123,7 +124,7 @@ public sealed class CsvModeTests(TegraHost host) : IClassFixture<TegraHost>
     {
         using var empty = new TegraHost();
         Directory.Delete(empty.CsvDir, recursive: true);
-        var e = Assert.Throws<Gantry.Cli.GantryException>(() => empty.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=0"));
+        var e = Assert.Throws<GantryException>(() => empty.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=0"));
         Assert.StartsWith("csv mode: no CSV mount specs (devices.csv, drivers.csv, l4t.csv) in", e.Message);
     }
 
@@ -139,7 +140,7 @@ public sealed class CsvModeTests(TegraHost host) : IClassFixture<TegraHost>
     public void Ignore_patterns_drop_sym_entries_by_path_or_base_name()
     {
         var roots = new HostRoots(host.Root);
-        var entries = CsvMountSpecs.Load(CsvMountSpecs.Files(host.CsvDir, false), Gantry.Cli.Log.Stderr(Gantry.Cli.LogLevel.Error));
+        var entries = CsvMountSpecs.Load(CsvMountSpecs.Files(host.CsvDir, false), Log.Stderr(LogLevel.Error));
         var hooks = new Gantry.Cdi.Generate.HookFactory("/usr/bin/nvidia-cdi-hook", [], []);
         var spec = Gantry.Cdi.Generate.CsvSpecGenerator.Generate(roots, entries, hooks, new Gantry.Cdi.Generate.CsvGenerateOptions
         {

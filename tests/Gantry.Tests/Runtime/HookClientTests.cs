@@ -1,4 +1,5 @@
 using System.Text;
+using Gantry.Common;
 using Gantry.Engines;
 using Gantry.Host;
 using Gantry.Runtime;
@@ -61,7 +62,7 @@ public sealed class HookClientTests : IDisposable
                 state = Encoding.UTF8.GetString(s);
                 isMountNs = Interop.IoctlCall(ns.Value, 0xb703, 0) == 0x20000; // NS_GET_NSTYPE: CLONE_NEWNS
                 return answer;
-            }, new RuntimeLog(Gantry.Cli.LogLevel.Error, null, null, false)));
+            }, new RuntimeLog(LogLevel.Error, null, null, false)));
             serving.Start();
             var r = RunClient(server.SocketPath, "{\"id\":\"x\"}", "/bin/sh", "sh", "-c", "cat; echo \" $0\"");
             stop.Signal();

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Config;
 using static Gantry.Tests.Runtime.SpecView;
 
@@ -115,9 +116,9 @@ public sealed class JitCapabilityTests(JitHost host) : IClassFixture<JitHost>
     {
         var config = new ToolkitConfig { SupportedDriverCapabilities = "utility,compute" };
         Assert.DoesNotContain("libGLX_nvidia.so.550.54.15", MountedNames(host.Modify(config, Gpu0, "NVIDIA_DRIVER_CAPABILITIES=all")));
-        var e = Assert.Throws<Gantry.Cli.GantryException>(() => host.Modify(Gpu0, "NVIDIA_DRIVER_CAPABILITIES=compute,frobnicate"));
+        var e = Assert.Throws<GantryException>(() => host.Modify(Gpu0, "NVIDIA_DRIVER_CAPABILITIES=compute,frobnicate"));
         Assert.StartsWith("unsupported capabilities found in 'compute,frobnicate'", e.Message);
-        var notSupported = Assert.Throws<Gantry.Cli.GantryException>(() =>
+        var notSupported = Assert.Throws<GantryException>(() =>
             host.Modify(new ToolkitConfig { SupportedDriverCapabilities = "utility,compute" }, Gpu0, "NVIDIA_DRIVER_CAPABILITIES=graphics"));
         Assert.Contains("graphics", notSupported.Message);
     }

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Config;
 using static Gantry.Tests.Runtime.SpecView;
 
@@ -75,7 +76,7 @@ public sealed class JitGatedDeviceTests : IClassFixture<JitHost>
     [InlineData("NVIDIA_IMEX_CHANNELS=1048576", "invalid IMEX channel '1048576'")]
     public void Bad_or_missing_imex_channels_fail(string env, string message)
     {
-        var e = Assert.Throws<Gantry.Cli.GantryException>(() => _host.Modify(Gpu0, env));
+        var e = Assert.Throws<GantryException>(() => _host.Modify(Gpu0, env));
         Assert.StartsWith(message, e.Message);
     }
 
@@ -83,7 +84,7 @@ public sealed class JitGatedDeviceTests : IClassFixture<JitHost>
     public void An_enabled_family_without_nodes_on_the_host_fails_with_what_is_missing()
     {
         using var bare = new JitHost();
-        var e = Assert.Throws<Gantry.Cli.GantryException>(() => bare.Modify(Gpu0, "NVIDIA_GDRCOPY=enabled"));
+        var e = Assert.Throws<GantryException>(() => bare.Modify(Gpu0, "NVIDIA_GDRCOPY=enabled"));
         Assert.StartsWith("NVIDIA_GDRCOPY=enabled, but no gdrcopy device nodes (/dev/gdrdrv) exist under", e.Message);
     }
 }

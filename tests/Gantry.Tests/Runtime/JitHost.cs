@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Gantry.Common;
 using Gantry.Config;
 using Gantry.Discovery;
 using Gantry.Host;
@@ -20,7 +21,7 @@ public sealed class JitHost : IDisposable
     internal string Root => Dir["host"];
     public JitHost()
     {
-        SimulatedHostWriter.Write(Root, new SimulationOptions { GpuCount = 2, WithNvml = false, RealDeviceNodes = false, ImexChannels = 2 }, Gantry.Cli.Log.Stderr(Gantry.Cli.LogLevel.Error));
+        SimulatedHostWriter.Write(Root, new SimulationOptions { GpuCount = 2, WithNvml = false, RealDeviceNodes = false, ImexChannels = 2 }, Log.Stderr(LogLevel.Error));
     }
 
     /// <summary>Writes a plain file as a device node of the simulated host (the marker file makes them count).</summary>
@@ -33,7 +34,7 @@ public sealed class JitHost : IDisposable
     {
         config.NvidiaContainerCli.Root = Root;
         config.NvidiaContainerRuntime.CdiSpecDirs = [Dir["no-cdi"]];
-        var log = new RuntimeLog(Gantry.Cli.LogLevel.Error, null, null, false);
+        var log = new RuntimeLog(LogLevel.Error, null, null, false);
         var injector = new CdiInjector(config, log, new EditsApplier(new AnyFileIsADevice()), "/usr/bin/nvidia-ctk", (roots, options, l) => DriverDiscovery.Discover(roots, options with { UseNvml = false }, l));
         var envJson = string.Join(",", env.Select(e => JsonValue.Create(e).ToJsonString()));
         var json = "{\"process\":{\"env\":[" + envJson + "]},\"root\":{\"path\":\"rootfs\"}}";

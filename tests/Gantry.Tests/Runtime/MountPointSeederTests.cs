@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Gantry.Common;
 using Gantry.Host;
 using Gantry.Oci;
 using Gantry.Runtime;
@@ -12,7 +13,7 @@ namespace Gantry.Tests.Runtime;
 public sealed class MountPointSeederTests : IDisposable
 {
     readonly TempDir _t = new();
-    readonly RuntimeLog _log = new(Gantry.Cli.LogLevel.Error, null, null, false);
+    readonly RuntimeLog _log = new(LogLevel.Error, null, null, false);
     string Root => _t["rootfs"];
 
     public MountPointSeederTests() => Directory.CreateDirectory(_t["rootfs/etc"]);

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Runtime;
 
 namespace Gantry.Tests.Runtime;
@@ -39,7 +40,7 @@ public sealed class RuntimeArgsTests
     [Fact]
     public void A_bundle_flag_without_a_value_is_a_usage_error()
     {
-        var e = Assert.Throws<Gantry.Cli.UsageException>(() => RuntimeArgs.Parse(["create", "c1", "--bundle"]));
+        var e = Assert.Throws<UsageException>(() => RuntimeArgs.Parse(["create", "c1", "--bundle"]));
         Assert.Equal("bundle option requires an argument", e.Message);
     }
 
@@ -49,7 +50,7 @@ public sealed class RuntimeArgsTests
         Assert.Null(ModeResolver.Configured("auto", null));
         Assert.Equal(RuntimeMode.Cdi, ModeResolver.Configured("legacy", "cdi"));
         Assert.Equal(RuntimeMode.JitCdi, ModeResolver.Configured("jit-cdi", null));
-        Assert.Throws<Gantry.Cli.GantryException>(() => ModeResolver.Configured("bogus", null));
+        Assert.Throws<GantryException>(() => ModeResolver.Configured("bogus", null));
         Assert.Equal(RuntimeMode.Cdi, ModeResolver.Auto(Gantry.Requests.VisibleDevices.Parse("nvidia.com/gpu=0,vendor.com/x=y")));
         Assert.Equal(RuntimeMode.JitCdi, ModeResolver.Auto(Gantry.Requests.VisibleDevices.Parse("nvidia.com/gpu=0,1")));
         Assert.Equal(RuntimeMode.JitCdi, ModeResolver.Auto(Gantry.Requests.VisibleDevices.Parse("all")));
@@ -65,7 +66,7 @@ public sealed class RuntimeArgsTests
         File.WriteAllText(dir["notexec"], "");
         Assert.Equal(exe, BinaryLookup.ResolveRuntime(["nope-runtime", "myrunc"], dir.Path));
         Assert.Equal(exe, BinaryLookup.ResolveRuntime([dir["notexec"], exe], ""));
-        var e = Assert.Throws<Gantry.Cli.GantryException>(() => BinaryLookup.ResolveRuntime(["nope1", "nope2"], dir.Path));
+        var e = Assert.Throws<GantryException>(() => BinaryLookup.ResolveRuntime(["nope1", "nope2"], dir.Path));
         Assert.StartsWith("no runtime binary found from candidate list: [nope1 nope2]", e.Message);
     }
 }

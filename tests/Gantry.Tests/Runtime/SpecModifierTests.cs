@@ -1,4 +1,5 @@
 using System.Text;
+using Gantry.Common;
 using Gantry.Config;
 using Gantry.Oci;
 using Gantry.Runtime;
@@ -14,7 +15,7 @@ public sealed class SpecModifierTests
     {
         config ??= new ToolkitConfig();
         config.NvidiaContainerRuntime.CdiSpecDirs = ["/nonexistent-cdi-dir"];
-        var log = new RuntimeLog(Gantry.Cli.LogLevel.Debug, null, null, false);
+        var log = new RuntimeLog(LogLevel.Debug, null, null, false);
         var injector = new CdiInjector(config, log, new EditsApplier(new FakeRuntimeSyscalls()), "/usr/bin/nvidia-ctk",
             (_, _, _) => throw new InvalidOperationException("discovery must not run"));
         var spec = OciSpec.Parse(Encoding.UTF8.GetBytes(json), "config.json", false);
@@ -42,14 +43,14 @@ public sealed class SpecModifierTests
     [Fact]
     public void Qualified_names_select_cdi_mode_and_unknown_ones_fail_before_anything_changes()
     {
-        var e = Assert.Throws<Gantry.Cli.GantryException>(() => Modify("""{"process":{"env":["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=7"]}}""", null));
+        var e = Assert.Throws<GantryException>(() => Modify("""{"process":{"env":["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=7"]}}""", null));
         Assert.StartsWith("failed to inject CDI devices: unresolvable CDI devices nvidia.com/gpu=7", e.Message);
     }
 
     [Fact]
     public void The_jit_vendor_cannot_be_mixed_with_other_cdi_devices()
     {
-        var e = Assert.Throws<Gantry.Cli.GantryException>(() =>
+        var e = Assert.Throws<GantryException>(() =>
             Modify("""{"process":{"env":["NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=0,nvidia.com/gpu=1"]}}""", RuntimeMode.Cdi));
         Assert.StartsWith("requesting a CDI device with vendor 'runtime.nvidia.com' is not supported when requesting other CDI devices", e.Message);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Gantry.Common;
 using Gantry.Engines;
 
 namespace Gantry.Tests.Support;

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Discovery.Tegra;
 using Gantry.Edits;
@@ -32,7 +33,7 @@ internal static class CsvSpecGenerator
         {
             if (id is "all" or "0") { if (devices.All(d => d.Name != "0")) devices.Add(new Device { Name = "0", ContainerEdits = DeviceEdits(roots, entries) }); }
             else if (id == "none") devices.Add(new Device { Name = "none", ContainerEdits = new ContainerEdits { Env = ["NVCT_EMPTY_DEVICE="] } });
-            else throw new Cli.GantryException($"unknown device id '{id}': csv mode has a single device, 0 (or all)");
+            else throw new GantryException($"unknown device id '{id}': csv mode has a single device, 0 (or all)");
         }
         var common = CommonEdits(roots, entries, hooks, o);
         common.Env!.Add("NVIDIA_VISIBLE_DEVICES=void");

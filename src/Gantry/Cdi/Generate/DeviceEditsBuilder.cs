@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Edits;
 
@@ -28,7 +29,7 @@ internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks,
         foreach (var cap in new[] { $"gpu{parent.Minor}/gi{mig.GpuInstanceId}/access", $"gpu{parent.Minor}/gi{mig.GpuInstanceId}/ci{mig.ComputeInstanceId}/access" })
         {
             if (!_migMinors.Value.TryGetValue(cap, out var minor))
-                throw new Cli.GantryException($"MIG device {mig.Uuid}: {cap} is not listed in {inv.Roots.InProc("driver/nvidia-caps/mig-minors")}");
+                throw new GantryException($"MIG device {mig.Uuid}: {cap} is not listed in {inv.Roots.InProc("driver/nvidia-caps/mig-minors")}");
             AddNode(edits, $"/dev/nvidia-caps/nvidia-cap{minor}");
         }
         return edits;

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Edits;
 
@@ -25,10 +26,10 @@ internal static class GatedDevices
             "gdrcopy" => nodes.Existing(["/dev/gdrdrv"]),
             "nvswitch" => [.. nodes.Existing(["/dev/nvidia-nvswitchctl"]),
                 .. nodes.Glob("/dev", "nvidia-nvswitch*").Where(p => !p.EndsWith("/nvidia-nvswitchctl", StringComparison.Ordinal))],
-            _ => throw new Cli.GantryException($"unknown gated device mode '{mode}'"),
+            _ => throw new GantryException($"unknown gated device mode '{mode}'"),
         };
         if (found.Count == 0)
-            throw new Cli.GantryException($"{Variable(mode)}=enabled, but no {mode} device nodes ({Pattern(mode)}) exist under {nodes.Roots.DevRoot}");
+            throw new GantryException($"{Variable(mode)}=enabled, but no {mode} device nodes ({Pattern(mode)}) exist under {nodes.Roots.DevRoot}");
         var edits = new ContainerEdits
         {
             DeviceNodes = found.Select(h => EditsFactory.Node(nodes.Roots.DevToContainerPath(h), h)).ToList(),
@@ -50,10 +51,10 @@ internal static class GatedDevices
         {
             var number = id.StartsWith("channel", StringComparison.Ordinal) ? id["channel".Length..] : id;
             if (!int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n > MaxImexChannel)
-                throw new Cli.GantryException($"invalid IMEX channel '{id}': use a channel number from 0 to {MaxImexChannel} (or channelN)");
+                throw new GantryException($"invalid IMEX channel '{id}': use a channel number from 0 to {MaxImexChannel} (or channelN)");
             var path = $"{ImexChannelDir}/channel{n}";
             var host = nodes.Find(path)
-                       ?? throw new Cli.GantryException($"IMEX channel {n} requested, but {nodes.Roots.InDevRoot(path)} is not a device node (create it with nvidia-imex or nvidia-modprobe)");
+                       ?? throw new GantryException($"IMEX channel {n} requested, but {nodes.Roots.InDevRoot(path)} is not a device node (create it with nvidia-imex or nvidia-modprobe)");
             edits.DeviceNodes.Add(EditsFactory.Node(path, host));
         }
         return edits;

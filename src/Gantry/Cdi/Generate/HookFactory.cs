@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Edits;
 
 namespace Gantry.Cdi.Generate;
@@ -14,7 +15,7 @@ internal sealed class HookFactory
     {
         _path = hookPath;
         _enabled = enabled.ToHashSet(StringComparer.Ordinal);
-        if (_enabled.Contains("all")) throw new Cli.UsageException("enabling all hooks is not supported");
+        if (_enabled.Contains("all")) throw new UsageException("enabling all hooks is not supported");
         _disabled = disabled.Append("chmod").ToHashSet(StringComparer.Ordinal);
     }
 

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 

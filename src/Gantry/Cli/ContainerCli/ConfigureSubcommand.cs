@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Hooks;
 using Gantry.Host;

@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.Cli.ContainerCli;
 
 /// <summary>A failure printed as "nvidia-container-cli: &lt;prefix&gt; error: &lt;what&gt;", exit 1 like the original.</summary>

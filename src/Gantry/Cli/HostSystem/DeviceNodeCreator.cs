@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Host;
 
 namespace Gantry.Cli.HostSystem;

@@ -1,3 +1,4 @@
+using Gantry.Common;
 using Gantry.Host;
 
 namespace Gantry.Discovery.Tegra;
@@ -19,7 +20,7 @@ internal static class TegraPlatform
     public const string OrinCompatRoot = "/usr/local/cuda/compat_orin";
 
     /// <summary>NVML on a Jetson (newer JetPacks have it) for the CUDA version and GPU names; null when there is none.</summary>
-    public static NvmlSnapshot? Nvml(HostRoots roots, Cli.Log log)
+    public static NvmlSnapshot? Nvml(HostRoots roots, Log log)
     {
         var nvml = new LibraryLocator(roots, [], log).Locate("libnvidia-ml.so.1").FirstOrDefault();
         if (nvml is null) return null;
@@ -34,6 +35,6 @@ internal static class TegraPlatform
         : nvml?.Gpus.Any(g => g.Name?.Contains("Orin (nvgpu)", StringComparison.Ordinal) == true) == true ? OrinCompatRoot : null;
 
     /// <summary>Tegra files and no NVML: the cheap check first, so a GPU server pays two stats.</summary>
-    public static bool IsTegraWithoutNvml(HostRoots roots, Cli.Log log) =>
+    public static bool IsTegraWithoutNvml(HostRoots roots, Log log) =>
         HasTegraFiles(roots) && new LibraryLocator(roots, [], log).Locate("libnvidia-ml.so.1").Count == 0;
 }

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Gantry.Cli;
+using Gantry.Common;
 
 namespace Gantry.Engines.Configure;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Requests;
 
 namespace Gantry.Hooks.RuntimeHook;

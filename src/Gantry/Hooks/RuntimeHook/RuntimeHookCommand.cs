@@ -1,4 +1,5 @@
 using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Config;
 using Gantry.Host;
 using Gantry.Requests;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Gantry.Cli;
+using Gantry.Common;
 
 namespace Gantry.NvidiaDocker.Wrapper;
 

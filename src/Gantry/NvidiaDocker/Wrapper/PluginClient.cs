@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
-using Gantry.Cli;
+using Gantry.Common;
 
 namespace Gantry.NvidiaDocker.Wrapper;
 

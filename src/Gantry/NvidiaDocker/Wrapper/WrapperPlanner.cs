@@ -1,3 +1,5 @@
+using Gantry.Common;
+
 namespace Gantry.NvidiaDocker.Wrapper;
 
 /// <summary>What the wrapper does: print a banner (for `version`), then exec docker with these arguments.</summary>
@@ -24,7 +26,7 @@ internal static class WrapperPlanner
         if (labels is null)
         {
             pull(image);
-            labels = docker.Labels(image) ?? throw new Cli.GantryException($"cannot inspect image {image} after pulling it");
+            labels = docker.Labels(image) ?? throw new GantryException($"cannot inspect image {image} after pulling it");
         }
         if (labels.Volumes.Count == 0) return new WrapperPlan(args);
         var extra = gpus().For(labels);
@@ -54,5 +56,5 @@ internal static class WrapperPlanner
         return new WrapperPlan(args);
     }
 
-    static string Banner(string version) => $"{version} (gantry {Cli.VersionInfo.Version})";
+    static string Banner(string version) => $"{version} (gantry {VersionInfo.Version})";
 }

@@ -1,4 +1,4 @@
-using Gantry.Cli;
+using Gantry.Common;
 using Gantry.Config;
 using Gantry.Hooks.RuntimeHook;
 using Gantry.Requests;

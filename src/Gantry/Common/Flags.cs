@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Gantry.Cli;
+namespace Gantry.Common;
 
 internal enum FlagKind { Bool, String, List }
 

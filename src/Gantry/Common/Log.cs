@@ -1,4 +1,4 @@
-namespace Gantry.Cli;
+namespace Gantry.Common;
 
 internal enum LogLevel { Error = 0, Warning = 1, Info = 2, Debug = 3 }
 
