@@ -1,5 +1,6 @@
 using Gantry.Common;
 using Gantry.Host;
+using Gantry.LdconfigSandbox;
 
 namespace Gantry.Hooks;
 
@@ -27,6 +28,9 @@ internal sealed record HookContext(Log Log, ISyscalls Sys, Func<Stream> Stdin, s
     /// container's, so what the hook starts (ldconfig) must not write there; its output is kept for the log.
     /// </summary>
     public bool KeepChildOutput { get; init; }
+
+    /// <summary>What the ldconfig runners need of this context.</summary>
+    public LdconfigContext Ldconfig => new(Log, Sys, SelfExe, KeepChildOutput);
 
     /// <summary>Loads the container state (--container-spec or stdin) and opens its root, confined.</summary>
     public ContainerRoot OpenContainerRoot(FlagSet flags, bool refuseHostRoot = false)

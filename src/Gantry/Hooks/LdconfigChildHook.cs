@@ -1,5 +1,6 @@
 using Gantry.Common;
 using Gantry.Host;
+using Gantry.LdconfigSandbox;
 
 namespace Gantry.Hooks;
 
@@ -12,7 +13,7 @@ namespace Gantry.Hooks;
 // seccomp filter: it may be a wrapper script, and it is the image's code, which the container runs anyway.
 internal sealed class LdconfigChildHook : ICdiHook
 {
-    public const string VerbName = "__update-ldcache-child";
+    public const string VerbName = LdconfigChildLauncher.ChildVerb;
 
     public string Name => VerbName;
     public string Summary => "internal: run the host ldconfig confined to a container root";

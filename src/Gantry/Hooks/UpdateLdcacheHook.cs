@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Gantry.Common;
 using Gantry.Host;
+using Gantry.LdconfigSandbox;
 
 namespace Gantry.Hooks;
 
@@ -11,8 +12,6 @@ namespace Gantry.Hooks;
 internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHook
 {
     public const string DefaultLdconfig = "/sbin/ldconfig";
-    public const string ScratchParent = "/run/nvidia-ctk-hook";
-
     public string Name => "update-ldcache";
     public string Summary => "Update ldcache in a container by running ldconfig";
 
@@ -42,11 +41,11 @@ internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHo
         var scratch = "ldconfig-" + RandomName.Uuid();
         try
         {
-            (runner ?? new LdconfigThreadRunner(context)).Run(root.HostPath, ldconfig, scratch);
+            (runner ?? new LdconfigThreadRunner(context.Ldconfig)).Run(root.HostPath, ldconfig, scratch);
         }
         finally
         {
-            RemoveScratchDirectory(root, scratch);
+            LdconfigScratch.Remove(root, scratch);
         }
     }
 
@@ -96,14 +95,5 @@ internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHo
         var text = (needsNewline ? "\n" : "") + string.Concat(dirs.Select(d => d + "\n"));
         root.WriteAll(fd, Encoding.UTF8.GetBytes(text), path);
         log.Debug($"appended library directories to {path}");
-    }
-
-    /// <summary>Removes the (empty) scratch directory the ldconfig child made, and its parent when that is empty too.</summary>
-    internal static void RemoveScratchDirectory(ContainerRoot root, string name)
-    {
-        if (root.TryOpen(ScratchParent, O.Path | O.Directory | O.NoFollow, out var dir, out _))
-            using (dir) root.Sys.UnlinkAt(dir!.Value, name, At.RemoveDir);
-        if (root.TryOpen("/run", O.Path | O.Directory | O.NoFollow, out var run, out _))
-            using (run) root.Sys.UnlinkAt(run!.Value, ScratchParent["/run/".Length..], At.RemoveDir); // only if empty
     }
 }

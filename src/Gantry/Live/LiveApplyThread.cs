@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Gantry.Common;
 using Gantry.Hooks;
 using Gantry.Host;
+using Gantry.LdconfigSandbox;
 
 namespace Gantry.Live;
 
@@ -130,7 +131,7 @@ internal sealed class LiveApplyThread(Log log)
         if (ld is null) return;
         // The rootfs as this namespace's root names it: where the jail is built.
         SyscallResult.Check(root.Sys.ReadLinkAt(At.FdCwd, root.Fd.ProcPath, out var rootPath), "readlink", root.HostPath);
-        var context = new HookContext(log, root.Sys, Console.OpenStandardInput, "/proc", "/proc/self/exe");
+        var context = new LdconfigContext(log, root.Sys, "/proc/self/exe");
         var scratch = "ldconfig-" + RandomName.Uuid();
         log.Info($"executing {ld.Path}{(ld.FromHost ? " from host" : "")} at {rootPath}");
         try
@@ -142,7 +143,7 @@ internal sealed class LiveApplyThread(Log log)
         }
         finally
         {
-            if (ld.FromHost) UpdateLdcacheHook.RemoveScratchDirectory(root, scratch);
+            if (ld.FromHost) LdconfigScratch.Remove(root, scratch);
         }
     }
 

@@ -1,4 +1,5 @@
 using Gantry.Hooks;
+using Gantry.LdconfigSandbox;
 using Gantry.Tests.Host;
 using Gantry.Tests.Support;
 
@@ -17,7 +18,7 @@ public sealed class LdconfigChildFallbackTests
         t.Mkdir("/opt/nvidia/lib");
         File.Copy(lib, t.InRoot("/opt/nvidia/lib/" + Path.GetFileName(lib)));
         var h = new HookHarness(t);
-        new UpdateLdcacheHook(new LdconfigChildLauncher(h.Context)).Run(
+        new UpdateLdcacheHook(new LdconfigChildLauncher(h.Context.Ldconfig)).Run(
             new UpdateLdcacheHook().DefineFlags().Parse(["--folder", "/opt/nvidia/lib"]), h.Context);
         Assert.True(File.Exists(t.InRoot("/opt/nvidia/lib/libz.so.1")), "ldconfig made the SONAME link inside the root");
         Assert.False(Directory.Exists(t.InRoot("/run/nvidia-ctk-hook")));

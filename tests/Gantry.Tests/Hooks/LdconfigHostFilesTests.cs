@@ -1,6 +1,6 @@
 using Gantry.Common;
-using Gantry.Hooks;
 using Gantry.Host;
+using Gantry.LdconfigSandbox;
 using Gantry.Tests.Host;
 using Gantry.Tests.Support;
 
@@ -57,7 +57,7 @@ public sealed class LdconfigHostFilesTests
         var sys = new NoThreadUnshare();
         var h = new HookHarness(t, sys);
         using var files = LdconfigHostFiles.TryOpen(sys, "/sbin/ldconfig", Helper, out _)!;
-        Assert.False(new LdconfigThreadRunner(h.Context).TryRun(t.Root, files, "ldconfig-test", ["/usr/lib"]));
+        Assert.False(new LdconfigThreadRunner(h.Context.Ldconfig).TryRun(t.Root, files, "ldconfig-test", ["/usr/lib"]));
         Assert.Empty(Directory.GetFileSystemEntries(t.Root));
         t.AssertSentinelUntouched();
     }

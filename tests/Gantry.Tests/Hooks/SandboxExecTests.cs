@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Gantry.Engines;
-using Gantry.Hooks;
+using Gantry.LdconfigSandbox;
 using Gantry.Tests.Host;
 using Gantry.Tests.Support;
 

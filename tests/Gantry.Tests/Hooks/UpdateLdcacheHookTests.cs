@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Gantry.Common;
 using Gantry.Hooks;
 using Gantry.Host;
+using Gantry.LdconfigSandbox;
 using Gantry.Tests.Host;
 
 namespace Gantry.Tests.Hooks;

@@ -1,4 +1,4 @@
-using Gantry.Hooks;
+using Gantry.LdconfigSandbox;
 using Gantry.Tests.Host;
 using Gantry.Tests.Support;
 

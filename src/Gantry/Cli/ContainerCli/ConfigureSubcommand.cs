@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 using Gantry.Common;
 using Gantry.Discovery;
-using Gantry.Hooks;
 using Gantry.Host;
 using Gantry.Host.Cgroups;
+using Gantry.LdconfigSandbox;
 using Gantry.Live;
 using Gantry.Requests;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Gantry.Common;
-using Gantry.Hooks;
 using Gantry.Host;
+using Gantry.LdconfigSandbox;
 
 namespace Gantry.Cli.ContainerCli;
 

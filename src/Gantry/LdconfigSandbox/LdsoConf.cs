@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Gantry.Host;
 
-namespace Gantry.Hooks;
+namespace Gantry.LdconfigSandbox;
 
 // Reading and extending the container's dynamic-linker configuration, every file through the confined resolver:
 // /etc/ld.so.conf and the files it includes are the image's, so they are read as hostile input (bounded size,

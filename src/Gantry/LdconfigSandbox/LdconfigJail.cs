@@ -1,6 +1,6 @@
 using Gantry.Host;
 
-namespace Gantry.Hooks;
+namespace Gantry.LdconfigSandbox;
 
 // The confinement the host ldconfig runs in (both ways of starting it use it: LdconfigThreadRunner in-process,
 // with gantry-sandbox-exec applying the limits and the seccomp filter, and LdconfigChildHook in a re-executed
@@ -59,7 +59,7 @@ internal static class LdconfigJail
         try
         {
             var onDev = root.StatOrNull("/dev", followFinal: false) is { IsDirectory: true };
-            var scratchPath = onDev ? "/dev" : UpdateLdcacheHook.ScratchParent + "/" + scratch;
+            var scratchPath = onDev ? "/dev" : LdconfigScratch.Parent + "/" + scratch;
             using var tmpfs = onDev ? MountOnDev(root, (long)hostStat.Size) : MountScratch(root, scratch, (long)hostStat.Size);
             var exePath = PlaceInto(root, tmpfs, scratchPath, "ldconfig", ldconfig, detached);
             string? helperPath = null;
@@ -93,8 +93,8 @@ internal static class LdconfigJail
 
     static OwnedFd MountScratch(ContainerRoot root, string scratch, long size)
     {
-        using var parent = root.MkdirAll(UpdateLdcacheHook.ScratchParent, 0b111_101_101);
-        return ConfinedMounts.MountScratchTmpfs(root, UpdateLdcacheHook.ScratchParent, parent, scratch, size);
+        using var parent = root.MkdirAll(LdconfigScratch.Parent, 0b111_101_101);
+        return ConfinedMounts.MountScratchTmpfs(root, LdconfigScratch.Parent, parent, scratch, size);
     }
 
     // A new empty file NAME on the scratch tmpfs with the host file mounted read-only onto it; returns its path.

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Gantry.Common;
 using Gantry.Host;
 
-namespace Gantry.Hooks;
+namespace Gantry.LdconfigSandbox;
 
 // Runs the host ldconfig in LdconfigJail without starting this executable a second time: namespaces, root and
 // capabilities are per thread, so one short-lived thread of our own unshares (PID namespace included, for the
@@ -13,7 +13,7 @@ namespace Gantry.Hooks;
 // ldconfig and checked to be that host file, does it and execs ldconfig through an inherited descriptor. No
 // code of the image runs while a container is being created. Without the helper next to this executable, or
 // where a thread cannot unshare (EINVAL), the re-executed child (LdconfigChildLauncher) does the same work.
-internal sealed class LdconfigThreadRunner(HookContext context) : ILdconfigRunner
+internal sealed class LdconfigThreadRunner(LdconfigContext context) : ILdconfigRunner
 {
     public const string HelperName = "gantry-sandbox-exec";
 

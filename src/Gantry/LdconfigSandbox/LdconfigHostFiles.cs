@@ -1,7 +1,7 @@
 using Gantry.Common;
 using Gantry.Host;
 
-namespace Gantry.Hooks;
+namespace Gantry.LdconfigSandbox;
 
 /// <summary>
 /// The host ldconfig and gantry-sandbox-exec as detached bind mounts (open_tree clones), taken while their paths

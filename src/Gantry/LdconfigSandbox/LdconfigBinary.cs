@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Gantry.Hooks;
+namespace Gantry.LdconfigSandbox;
 
 /// <summary>Finding the host ldconfig and checking it is safe to run inside a container root.</summary>
 internal static class LdconfigBinary

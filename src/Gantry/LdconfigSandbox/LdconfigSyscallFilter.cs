@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Gantry.Hooks;
+namespace Gantry.LdconfigSandbox;
 
 // The seccomp allow-list the host ldconfig runs under (libnvidia-container's list, plus what a static glibc of
 // today calls at start-up: rseq, set_robust_list, prlimit64, getrandom, futex, statx). Anything else fails with

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using Gantry.Common;
 using Gantry.Host;
 
-namespace Gantry.Hooks;
+namespace Gantry.LdconfigSandbox;
 
 /// <summary>Runs the host ldconfig against a container root; a seam so update-ldcache's file work can be tested alone.</summary>
 internal interface ILdconfigRunner
@@ -15,8 +15,11 @@ internal interface ILdconfigRunner
 // Starts this executable again (/proc/self/exe) as the hidden child verb, with a fixed environment: nothing the
 // hook inherited (LD_PRELOAD, LD_LIBRARY_PATH, DOTNET_STARTUP_HOOKS, …) reaches the child or ldconfig. The child
 // is forked from a thread that first unshared its PID namespace, so it and ldconfig run as PID 1 of a fresh one.
-internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunner
+internal sealed class LdconfigChildLauncher(LdconfigContext context) : ILdconfigRunner
 {
+    /// <summary>The hidden verb the child is started with (Hooks/LdconfigChildHook answers it).</summary>
+    public const string ChildVerb = "__update-ldcache-child";
+
     public const string FixedPath = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <summary>The child's whole environment. Only a non-AOT build (tests, `dotnet run`) needs DOTNET_ROOT to start at all.</summary>
@@ -32,7 +35,7 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
     {
         var args = new List<string> { "hook" };
         if (debug) args.Add("--debug");
-        args.AddRange([LdconfigChildHook.VerbName, "--container-root", root, "--ldconfig-path", ldconfig, "--scratch-name", scratch]);
+        args.AddRange([ChildVerb, "--container-root", root, "--ldconfig-path", ldconfig, "--scratch-name", scratch]);
         foreach (var f in folders ?? []) args.AddRange(["--folder", f]);
         if (containerBinary) args.Add("--container-binary");
         if (noPivot) args.Add("--no-pivot");
@@ -61,7 +64,7 @@ internal sealed class LdconfigChildLauncher(HookContext context) : ILdconfigRunn
     /// <remarks>ldconfig's stdio is the hook's own (its messages land where the hook's do, which the engine
     /// shows when the hook fails): a redirected pipe would start .NET's socket engine threads for a process that
     /// lives a few milliseconds.</remarks>
-    static void Wait(Process process, HookContext context, string rootHostPath, string ldconfigHostPath)
+    static void Wait(Process process, LdconfigContext context, string rootHostPath, string ldconfigHostPath)
     {
         process.WaitForExit();
         if (process.ExitCode != 0)
