@@ -1,6 +1,6 @@
 using Gantry.Common;
-using Gantry.Engines;
 using Gantry.Engines.Configure;
+using Gantry.Host;
 
 namespace Gantry.Cli;
 

@@ -1,4 +1,5 @@
 using Gantry.Common;
+using Gantry.Host;
 
 namespace Gantry.Engines;
 

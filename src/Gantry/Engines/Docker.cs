@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gantry.Common;
+using Gantry.Host;
 
 namespace Gantry.Engines;
 

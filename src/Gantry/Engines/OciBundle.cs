@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gantry.Common;
+using Gantry.Host;
 
 namespace Gantry.Engines;
 

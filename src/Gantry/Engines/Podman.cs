@@ -1,3 +1,5 @@
+using Gantry.Host;
+
 namespace Gantry.Engines;
 
 // Podman as it runs on these build machines: root, runc, cgroupfs, no network, explicit ulimits, and a

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using Gantry.Common;
-using Gantry.Engines;
 using Gantry.Host;
 
 namespace Gantry.NvidiaDocker;

@@ -1,4 +1,5 @@
 using Gantry.Engines;
+using Gantry.Host;
 using Gantry.Tests.Support;
 
 namespace Gantry.Tests.EndToEnd;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Gantry.Engines;
+using Gantry.Host;
 using Gantry.Tests.Integration;
 using Gantry.Tests.Support;
 

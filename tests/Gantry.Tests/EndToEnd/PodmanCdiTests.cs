@@ -1,4 +1,5 @@
 using Gantry.Engines;
+using Gantry.Host;
 using Gantry.Tests.Integration;
 using Gantry.Tests.Support;
 

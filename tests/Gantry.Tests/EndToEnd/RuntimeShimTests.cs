@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gantry.Engines;
+using Gantry.Host;
 using Gantry.Tests.Support;
 
 namespace Gantry.Tests.EndToEnd;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Gantry.Engines;
+using Gantry.Host;
 using Gantry.LdconfigSandbox;
 using Gantry.Tests.Host;
 using Gantry.Tests.Support;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gantry.Engines;
+using Gantry.Host;
 using Gantry.Tests.Host;
 using Gantry.Tests.Support;
 

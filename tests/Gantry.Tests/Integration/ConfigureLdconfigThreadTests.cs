@@ -1,3 +1,4 @@
+using Gantry.Host;
 using Gantry.LdconfigSandbox;
 using Gantry.Tests.Host;
 using Gantry.Tests.Support;
@@ -84,7 +85,7 @@ public sealed class ConfigureLdconfigThreadTests(SimulatedGpuHost host) : IClass
             $"[nvidia-container-cli]\nroot = \"{host.Root}\"\nldconfig = \"@/sbin/ldconfig\"\nenvironment = [\"NVC_DEBUG_FILE={debugLog}\"]\n");
         var state = $$"""{"ociVersion":"1.2.0","id":"x","status":"creating","pid":{{c.Pid}},"bundle":"{{bundle}}"}""";
         var hook = Path.Combine(TestEnvironment.BinDir, "nvidia-container-runtime-hook");
-        var r = global::Gantry.Engines.ProcessRunner.Run("sh", ["-c", $"NVIDIA_CTK_CONFIG_FILE_PATH='{bundle}/hook.toml' PATH=/usr/bin:/bin exec '{hook}' prestart"], state);
+        var r = ProcessRunner.Run("sh", ["-c", $"NVIDIA_CTK_CONFIG_FILE_PATH='{bundle}/hook.toml' PATH=/usr/bin:/bin exec '{hook}' prestart"], state);
         Assert.True(r.ExitCode == 0, r.Combined);
         Assert.Contains("nvidia0", c.Inside("ls /dev").Stdout);
         Assert.Contains("libcuda.so.1 (libc6,x86-64)", c.Inside("/sbin/ldconfig -p").Stdout);

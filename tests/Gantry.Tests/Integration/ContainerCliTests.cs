@@ -1,3 +1,4 @@
+using Gantry.Host;
 using Gantry.Tests.Support;
 
 namespace Gantry.Tests.Integration;
@@ -7,7 +8,7 @@ public sealed class ContainerCliTests
 {
     static string Cli => Path.Combine(TestEnvironment.BinDir, "nvidia-container-cli");
 
-    static Gantry.Engines.ProcessResult Run(params string[] args) => TestEnvironment.Run(Cli, args);
+    static ProcessResult Run(params string[] args) => TestEnvironment.Run(Cli, args);
 
     static void AssertGolden(string name, string actual)
     {

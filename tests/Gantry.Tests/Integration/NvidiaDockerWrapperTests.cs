@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Gantry.Engines;
+using Gantry.Host;
 using Gantry.Tests.Support;
 
 namespace Gantry.Tests.Integration;

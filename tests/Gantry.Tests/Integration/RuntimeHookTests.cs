@@ -1,6 +1,7 @@
+using Gantry.Host;
 using Gantry.Tests.Support;
-using ProcessResult = Gantry.Engines.ProcessResult;
-using ProcessRunner = Gantry.Engines.ProcessRunner;
+using ProcessResult = Gantry.Host.ProcessResult;
+using ProcessRunner = Gantry.Host.ProcessRunner;
 
 namespace Gantry.Tests.Integration;
 

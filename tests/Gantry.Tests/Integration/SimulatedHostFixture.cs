@@ -1,4 +1,4 @@
-using Gantry.Engines;
+using Gantry.Host;
 using Gantry.Tests.Support;
 
 namespace Gantry.Tests.Integration;

@@ -16,7 +16,7 @@ internal sealed class RootBinaryFactAttribute : FactAttribute
 // nvidia-ctk system create-device-nodes / create-dev-char-symlinks against a simulated host's /proc/devices.
 public sealed class SystemCommandTests
 {
-    static Gantry.Engines.ProcessResult Ctk(params string[] args) => TestEnvironment.Run(TestEnvironment.NvidiaCtk, ["system", .. args]);
+    static ProcessResult Ctk(params string[] args) => TestEnvironment.Run(TestEnvironment.NvidiaCtk, ["system", .. args]);
 
     [BinaryFact]
     public void Dry_run_prints_the_mknod_commands_and_creates_nothing()

@@ -6,6 +6,7 @@ using Gantry.Discovery.Tegra;
 using Gantry.Elf;
 using Gantry.Host;
 using Gantry.Oci;
+using Gantry.Requests;
 using Gantry.Runtime;
 using Gantry.Simulation;
 using Gantry.Tests.Support;

@@ -1,6 +1,5 @@
 using System.Text;
 using Gantry.Common;
-using Gantry.Engines;
 using Gantry.Host;
 using Gantry.Runtime;
 using Gantry.Tests.Support;

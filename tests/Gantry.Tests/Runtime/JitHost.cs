@@ -5,6 +5,7 @@ using Gantry.Config;
 using Gantry.Discovery;
 using Gantry.Host;
 using Gantry.Oci;
+using Gantry.Requests;
 using Gantry.Runtime;
 using Gantry.Simulation;
 using Gantry.Tests.Support;

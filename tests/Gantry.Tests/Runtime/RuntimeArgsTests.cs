@@ -1,4 +1,6 @@
 using Gantry.Common;
+using Gantry.Host;
+using Gantry.Requests;
 using Gantry.Runtime;
 
 namespace Gantry.Tests.Runtime;

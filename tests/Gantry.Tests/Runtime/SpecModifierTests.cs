@@ -2,6 +2,7 @@ using System.Text;
 using Gantry.Common;
 using Gantry.Config;
 using Gantry.Oci;
+using Gantry.Requests;
 using Gantry.Runtime;
 using Gantry.Tests.Oci;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Gantry.Common;
-using Gantry.Engines;
+using Gantry.Host;
 
 namespace Gantry.Tests.Support;
 

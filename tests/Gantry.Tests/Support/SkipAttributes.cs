@@ -1,4 +1,5 @@
 using Gantry.Engines;
+using Gantry.Host;
 
 namespace Gantry.Tests.Support;
 

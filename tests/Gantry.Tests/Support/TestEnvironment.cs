@@ -1,4 +1,4 @@
-using Gantry.Engines;
+using Gantry.Host;
 
 namespace Gantry.Tests.Support;
 

@@ -18,7 +18,7 @@ internal static class DriverQuery
         if (!Directory.Exists(root))
             throw new ContainerCliException($"initialization error: open failed: {root}: no such file or directory");
         var roots = new HostRoots(root);
-        if (g.LoadKmods) HostSystem.KernelModuleLoader.ForContainerCli(roots, g.Log);
+        if (g.LoadKmods) KernelModuleLoader.ForContainerCli(roots, g.Log);
 
         // The original dlopens libnvidia-ml.so.1 inside the root; without it there is no driver to talk to.
         var locator = new LibraryLocator(roots, null, g.Log);

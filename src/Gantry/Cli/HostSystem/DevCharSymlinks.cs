@@ -1,4 +1,5 @@
 using Gantry.Common;
+using Gantry.Discovery;
 using Gantry.Host;
 
 namespace Gantry.Cli.HostSystem;

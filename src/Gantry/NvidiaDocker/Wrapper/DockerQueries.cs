@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Gantry.Engines;
+using Gantry.Host;
 
 namespace Gantry.NvidiaDocker.Wrapper;
 

@@ -1,4 +1,3 @@
-using Gantry.Engines;
 using Gantry.Host;
 using Gantry.Host.Cgroups;
 using Gantry.Tests.Support;

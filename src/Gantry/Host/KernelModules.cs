@@ -1,9 +1,8 @@
 using System.ComponentModel;
 using Gantry.Common;
-using Gantry.Engines;
 using Gantry.Host;
 
-namespace Gantry.Cli.HostSystem;
+namespace Gantry.Host;
 
 // Loads nvidia, nvidia-uvm and nvidia-modeset with the driver root's own modprobe: "chroot ROOT /sbin/modprobe M"
 // when the driver lives under a root other than "/", so the modules of that driver (not the host's) are used.

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Gantry.Engines;
+namespace Gantry.Host;
 
 internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 {

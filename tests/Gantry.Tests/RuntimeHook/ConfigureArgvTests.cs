@@ -1,8 +1,8 @@
 using Gantry.Config;
-using Gantry.Hooks.RuntimeHook;
 using Gantry.Requests;
+using Gantry.RuntimeHook;
 
-namespace Gantry.Tests.Hooks.RuntimeHook;
+namespace Gantry.Tests.RuntimeHook;
 
 // The nvidia-container-cli command line the hook builds, case by case from toolkit.md §1.5 and §3: config.toml
 // text and the container's env in, the exact argv out. "/sbin/ldconfig.real" is taken as absent on the host.

@@ -1,9 +1,10 @@
 using System.Text;
-using Gantry.Hooks.RuntimeHook;
+using Gantry.Cli.ContainerCli;
 using Gantry.Host;
+using Gantry.RuntimeHook;
 using Gantry.Tests.Config;
 
-namespace Gantry.Tests.Hooks.RuntimeHook;
+namespace Gantry.Tests.RuntimeHook;
 
 /// <summary>Records the exec instead of doing it; only the listed paths are executables.</summary>
 internal sealed class RecordingHookSyscalls(params string[] executables) : IHookSyscalls
@@ -49,7 +50,7 @@ public sealed class RuntimeHookCommandTests : IDisposable
         var env = new List<KeyValuePair<string, string>> { new("PATH", "/usr/bin:/bin"), new("XDG_CONFIG_HOME", _dir.File("xdg")) };
         if (configPath is not null) env.Add(new("NVIDIA_CTK_CONFIG_FILE_PATH", _dir.File(configPath)));
         state ??= $$"""{"ociVersion":"1.0.2","id":"c1","status":"creating","pid":777,"bundle":"{{_dir.File("bundle")}}"}""";
-        var process = new HookProcess(os, () => new MemoryStream(Encoding.UTF8.GetBytes(state)), env, _ownDir);
+        var process = new HookProcess(os, () => new MemoryStream(Encoding.UTF8.GetBytes(state)), env, _ownDir) { InProcessCli = ContainerCliCommand.Run };
         return (RuntimeHookCommand.Run("nvidia-container-runtime-hook", args, process), os);
     }
 

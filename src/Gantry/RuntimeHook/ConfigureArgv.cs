@@ -1,7 +1,7 @@
 using Gantry.Config;
 using Gantry.Requests;
 
-namespace Gantry.Hooks.RuntimeHook;
+namespace Gantry.RuntimeHook;
 
 // The exact `nvidia-container-cli … configure …` command line the original hook builds (toolkit.md §1.5): global
 // flags from [nvidia-container-cli], then configure's flags in a fixed order, then --pid and the rootfs.

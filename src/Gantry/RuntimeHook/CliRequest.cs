@@ -2,9 +2,8 @@ using Gantry.Common;
 using Gantry.Config;
 using Gantry.Discovery;
 using Gantry.Requests;
-using Gantry.Runtime;
 
-namespace Gantry.Hooks.RuntimeHook;
+namespace Gantry.RuntimeHook;
 
 // What a container asks nvidia-container-cli for, read from its spec the way the original hook does
 // (toolkit.md §1.5, §3): devices from /dev/null volume mounts (when accepted) or the env (swarm variables or

@@ -1,8 +1,7 @@
 using Gantry.Common;
 using Gantry.Host;
-using Gantry.Runtime;
 
-namespace Gantry.Hooks.RuntimeHook;
+namespace Gantry.RuntimeHook;
 
 // Where the hook finds nvidia-container-cli: nvidia-container-cli.path when set; else a search path made of
 // the driver root's bin dirs, then $PATH, then the usual dirs (the CLI gets that PATH too, as in the original);

@@ -1,9 +1,9 @@
 using Gantry.Common;
 using Gantry.Config;
-using Gantry.Hooks.RuntimeHook;
 using Gantry.Requests;
+using Gantry.RuntimeHook;
 
-namespace Gantry.Tests.Hooks.RuntimeHook;
+namespace Gantry.Tests.RuntimeHook;
 
 public sealed class CliRequestTests
 {

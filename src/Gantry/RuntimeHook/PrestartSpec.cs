@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Gantry.Common;
 using Gantry.Requests;
 
-namespace Gantry.Hooks.RuntimeHook;
+namespace Gantry.RuntimeHook;
 
 // The parts of <bundle>/config.json the prestart hook reads: the container's env, mounts and privilege, and its
 // root path. Like the original it needs ociVersion, process and root, and ignores everything else, so a spec

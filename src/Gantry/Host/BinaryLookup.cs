@@ -1,6 +1,6 @@
 using Gantry.Common;
 
-namespace Gantry.Runtime;
+namespace Gantry.Host;
 
 // Finding the programs the shim execs or names in a spec, as the original does (toolkit.md §1.4 steps 3 and 5).
 internal static class BinaryLookup

@@ -1,8 +1,8 @@
 using System.Text;
 using Gantry.Common;
-using Gantry.Hooks.RuntimeHook;
+using Gantry.RuntimeHook;
 
-namespace Gantry.Tests.Hooks.RuntimeHook;
+namespace Gantry.Tests.RuntimeHook;
 
 public sealed class PrestartSpecTests
 {

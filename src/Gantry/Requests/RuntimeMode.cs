@@ -1,7 +1,7 @@
 using Gantry.Common;
 using Gantry.Requests;
 
-namespace Gantry.Runtime;
+namespace Gantry.Requests;
 
 internal enum RuntimeMode { Legacy, Cdi, JitCdi, Csv }
 

@@ -1,10 +1,10 @@
-using Gantry.Cli;
 using Gantry.Common;
 using Gantry.Config;
+using Gantry.Hooks;
 using Gantry.Host;
 using Gantry.Requests;
 
-namespace Gantry.Hooks.RuntimeHook;
+namespace Gantry.RuntimeHook;
 
 // nvidia-container-runtime-hook (also nvidia-container-toolkit): the OCI prestart hook of `docker run --gpus` and
 // of the runtime's legacy mode. It reads the state on stdin and <bundle>/config.json, turns the request into an
@@ -12,7 +12,8 @@ namespace Gantry.Hooks.RuntimeHook;
 // process); the CLI does the work. No discovery here: this runs for every GPU container. Exit codes as the original: 0, 1 for any failure, 2 for a bad command line.
 internal static class RuntimeHookCommand
 {
-    public static int Run(string name, string[] args) => Run(name, args, HookProcess.Current());
+    public static int Run(string name, string[] args, Func<string[], int> containerCli) =>
+        Run(name, args, HookProcess.Current() with { InProcessCli = containerCli });
 
     internal static int Run(string name, string[] args, HookProcess process)
     {
@@ -72,10 +73,10 @@ internal static class RuntimeHookCommand
 
         // The usual install links nvidia-container-cli to this very program: run it here, in the environment exec
         // would give it, rather than start the same executable a second time (~8 ms of every GPU container).
-        if (process.Os.IsThisExecutable(cliPath))
+        if (process.InProcessCli is { } runCli && process.Os.IsThisExecutable(cliPath))
         {
             process.Os.ReplaceEnvironment([.. env]);
-            return Cli.ContainerCli.ContainerCliCommand.Run(argv[1..]);
+            return runCli(argv[1..]);
         }
         var r = process.Os.Exec(cliPath, argv, [.. env]);
         throw new GantryException($"cannot exec {cliPath}: {Errno.Describe(-r)}");
