@@ -1,5 +1,6 @@
 using Gantry.Cli;
 using Gantry.Common;
+using Gantry.ContainerCli;
 using Gantry.RuntimeHook;
 
 namespace Gantry;
@@ -30,8 +31,8 @@ internal static class Program
     {
         "nvidia-ctk" => NvidiaCtkCommand.Run(args),
         "nvidia-cdi-hook" => Hooks.CdiHookCommand.Run(name, args),
-        "nvidia-container-cli" => Cli.ContainerCli.ContainerCliCommand.Run(args),
-        "nvidia-container-runtime-hook" or "nvidia-container-toolkit" => RuntimeHookCommand.Run(name, args, Cli.ContainerCli.ContainerCliCommand.Run),
+        "nvidia-container-cli" => ContainerCliCommand.Run(args),
+        "nvidia-container-runtime-hook" or "nvidia-container-toolkit" => RuntimeHookCommand.Run(name, args, ContainerCliCommand.Run),
         "nvidia-container-runtime" or "nvidia-container-runtime.cdi" or "nvidia-container-runtime.legacy" => Runtime.RuntimeCommand.Run(name, args),
         "nvidia-docker" => NvidiaDocker.Wrapper.NvidiaDockerCommand.Run(Argv0(), args),
         _ => GantryCommand.Run(args),

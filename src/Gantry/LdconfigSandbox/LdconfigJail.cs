@@ -1,3 +1,4 @@
+using Gantry.ContainerCli;
 using Gantry.Host;
 
 namespace Gantry.LdconfigSandbox;

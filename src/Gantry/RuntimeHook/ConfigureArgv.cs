@@ -1,4 +1,5 @@
 using Gantry.Config;
+using Gantry.ContainerCli;
 using Gantry.Requests;
 
 namespace Gantry.RuntimeHook;

@@ -1,5 +1,5 @@
 using System.Text;
-using Gantry.Cli.ContainerCli;
+using Gantry.ContainerCli;
 using Gantry.Host;
 using Gantry.RuntimeHook;
 using Gantry.Tests.Config;

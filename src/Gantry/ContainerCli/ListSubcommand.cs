@@ -1,6 +1,6 @@
 using Gantry.Discovery;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 // `nvidia-container-cli list`: one root-relative path per line, in the original's fixed order (devices, IMEX
 // channels, MIG config/monitor caps, binaries, libraries, 32-bit libraries, IPCs, firmware). Gantry adds the

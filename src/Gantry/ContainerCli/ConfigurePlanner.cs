@@ -3,7 +3,7 @@ using Gantry.Edits;
 using Gantry.Host.Cgroups;
 using Gantry.Live;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 // Decides every step of `configure`, in the original's order (nvc_driver_mount, then per GPU, MIG, IMEX):
 //   /proc/driver/nvidia as a tmpfs holding copies of params/version/registry (so other GPUs stay hidden),

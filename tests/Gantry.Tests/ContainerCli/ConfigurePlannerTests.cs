@@ -1,8 +1,8 @@
-using Gantry.Cli.ContainerCli;
+using Gantry.ContainerCli;
 using Gantry.Discovery;
 using Gantry.Tests.Support;
 
-namespace Gantry.Tests.Cli;
+namespace Gantry.Tests.ContainerCli;
 
 // The pure planning of `configure`: which mounts, nodes, cgroup rules and ldconfig run for which flags, compared
 // with golden files in tests/fixtures/cli/configure (GANTRY_APPROVE=1 rewrites them).

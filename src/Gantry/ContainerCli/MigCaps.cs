@@ -2,7 +2,7 @@ using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 // MIG capability files under /proc/driver/nvidia/capabilities and, when the kernel exposes them as devices
 // ("nvidia-caps" in /proc/devices), the /dev/nvidia-caps/nvidia-capN node named by each file's DeviceFileMinor.

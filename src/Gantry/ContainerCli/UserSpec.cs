@@ -1,4 +1,4 @@
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 // --user=UID[:GID]: numbers or names (from /etc/passwd and /etc/group); a missing GID is the user's primary group.
 internal static class UserSpec

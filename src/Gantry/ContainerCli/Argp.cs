@@ -1,4 +1,4 @@
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 internal enum ArgpArg { None, Required, Optional }
 

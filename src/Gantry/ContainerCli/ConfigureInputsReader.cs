@@ -2,7 +2,7 @@ using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 // Reads what configure will expose from the host, through the same discovery `list` prints: libraries, binaries,
 // IPC sockets and firmware from DriverComponents, device nodes with the numbers stat(2) gives under the device

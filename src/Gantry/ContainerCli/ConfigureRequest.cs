@@ -1,6 +1,6 @@
 using Gantry.Discovery;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 /// <summary>What `configure` was asked to do, as parsed from its options (the original's container and driver option strings).</summary>
 internal sealed record ConfigureRequest

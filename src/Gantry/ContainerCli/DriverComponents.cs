@@ -4,7 +4,7 @@ using Gantry.Discovery;
 using Gantry.Elf;
 using Gantry.Host;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 /// <summary>Driver options the list command can set (the original's driver option string).</summary>
 internal sealed record DriverOptions(bool NoPersistenced = false, bool NoFabricManager = false, bool NoGspFirmware = false);

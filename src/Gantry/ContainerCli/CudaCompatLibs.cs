@@ -1,6 +1,6 @@
 using Gantry.Discovery;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 /// <summary>--cuda-compat-mode: mount the image's forward-compat libraries, hand their directory to ldconfig, or ignore them.</summary>
 internal enum CudaCompatMode { Mount, Ldconfig, Disabled }

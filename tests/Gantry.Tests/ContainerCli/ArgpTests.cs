@@ -1,8 +1,8 @@
-using Gantry.Cli.ContainerCli;
+using Gantry.ContainerCli;
 using Gantry.Host;
 using Gantry.Tests.Support;
 
-namespace Gantry.Tests.Cli;
+namespace Gantry.Tests.ContainerCli;
 
 public sealed class ArgpTests
 {

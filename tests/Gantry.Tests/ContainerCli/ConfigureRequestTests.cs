@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
-using Gantry.Cli.ContainerCli;
 using Gantry.Common;
+using Gantry.ContainerCli;
 using Gantry.Discovery;
 using Gantry.Host;
 using Gantry.Live;
 using Gantry.Tests.Host;
 
-namespace Gantry.Tests.Cli;
+namespace Gantry.Tests.ContainerCli;
 
 // configure's options as the original parses them, the rootfs probing, and the /proc/PID/stat start time.
 public sealed class ConfigureRequestTests

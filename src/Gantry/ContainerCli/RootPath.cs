@@ -1,4 +1,4 @@
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 // path_resolve of libnvidia-container: walks a path component by component inside a root, following every
 // symlink (absolute targets restart at the root, so a driver root's links never reach the host's own files).

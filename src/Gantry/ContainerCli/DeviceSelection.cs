@@ -1,7 +1,7 @@
 using System.Globalization;
 using Gantry.Discovery;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 /// <summary>Selected GPUs and MIG devices, in the order they were asked for (a MIG device brings its parent after it).</summary>
 internal sealed class DeviceSelection

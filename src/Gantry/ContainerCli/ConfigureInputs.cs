@@ -1,7 +1,7 @@
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 /// <summary>A host device node to expose: where it goes in the container, where it is on the host, its numbers.</summary>
 internal sealed record HostDevice(string ContainerPath, string HostPath, uint Major, uint Minor);

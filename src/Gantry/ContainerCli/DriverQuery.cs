@@ -1,7 +1,7 @@
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 /// <summary>What nvc_init + nvc_driver_info_new + nvc_device_info_new give the CLI: driver facts, GPUs and the root's cache.</summary>
 internal sealed record CliDriver(HostRoots Roots, string NvrmVersion, string? CudaVersion, IReadOnlyList<GpuInfo> Gpus, LdCache Cache, string CachePath);

@@ -1,6 +1,6 @@
 using Gantry.Common;
 
-namespace Gantry.Tests.Cli;
+namespace Gantry.Tests.Common;
 
 public sealed class FlagSetTests
 {

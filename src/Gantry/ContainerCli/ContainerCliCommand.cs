@@ -1,6 +1,6 @@
 using Gantry.Common;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 /// <summary>A failure printed as "nvidia-container-cli: &lt;prefix&gt; error: &lt;what&gt;", exit 1 like the original.</summary>
 internal sealed class ContainerCliException(string message) : Exception(message);

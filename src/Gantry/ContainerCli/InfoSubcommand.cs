@@ -1,4 +1,4 @@
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 // `nvidia-container-cli info [--csv]`: the driver and its GPUs, in the original's exact layout
 // (labels padded to 15 columns; facts the driver did not give print as "(null)", as glibc's printf does).

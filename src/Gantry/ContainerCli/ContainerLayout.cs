@@ -3,7 +3,7 @@ using Gantry.Common;
 using Gantry.Host;
 using Gantry.LdconfigSandbox;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 /// <summary>Where the driver's files go in this container, which ldconfig it has, and its CUDA forward-compat libraries.</summary>
 internal sealed record ContainerLayout(string BinsDir, string LibsDir, string Libs32Dir, string Ldconfig, IReadOnlyList<string> CompatLibs)

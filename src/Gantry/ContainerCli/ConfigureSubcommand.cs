@@ -7,7 +7,7 @@ using Gantry.LdconfigSandbox;
 using Gantry.Live;
 using Gantry.Requests;
 
-namespace Gantry.Cli.ContainerCli;
+namespace Gantry.ContainerCli;
 
 // nvidia-container-cli configure: exposes the driver to an already created container, in the original's order:
 // driver and devices → device selection, MIG caps, IMEX → requirements → the container (pid, rootfs, layout) →
