@@ -1,4 +1,4 @@
-using Gantry.Cli;
+using Gantry.NvidiaCtk;
 
 namespace Gantry.Tests.Cdi;
 

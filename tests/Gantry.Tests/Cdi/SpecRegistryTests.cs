@@ -1,5 +1,5 @@
 using Gantry.Cdi;
-using Gantry.Cli;
+using Gantry.NvidiaCtk;
 using Gantry.Common;
 
 namespace Gantry.Tests.Cdi;

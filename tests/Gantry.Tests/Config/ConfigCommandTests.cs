@@ -1,4 +1,4 @@
-using Gantry.Cli;
+using Gantry.NvidiaCtk;
 using Gantry.Common;
 using Gantry.Config;
 using Gantry.Tests.Engines;

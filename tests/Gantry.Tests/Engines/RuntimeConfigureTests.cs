@@ -1,4 +1,4 @@
-using Gantry.Cli;
+using Gantry.NvidiaCtk;
 using Gantry.Common;
 using Gantry.Engines.Configure;
 using Gantry.Tests.Config;

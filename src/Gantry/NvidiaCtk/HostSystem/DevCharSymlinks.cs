@@ -2,7 +2,7 @@ using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli.HostSystem;
+namespace Gantry.NvidiaCtk.HostSystem;
 
 // `nvidia-ctk system create-dev-char-symlinks`: /dev/char/MAJOR:MINOR -> the NVIDIA device node, which systemd's
 // device cgroup handling needs. By default it links the nodes that exist; --create-all links every node the

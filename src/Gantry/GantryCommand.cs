@@ -1,6 +1,7 @@
 using Gantry.Common;
+using Gantry.NvidiaCtk;
 
-namespace Gantry.Cli;
+namespace Gantry;
 
 // `gantry VERB`: every front end's verbs plus our own (simulate, info, demo, doctor).
 internal static class GantryCommand

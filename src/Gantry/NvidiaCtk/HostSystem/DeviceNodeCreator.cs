@@ -2,7 +2,7 @@ using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli.HostSystem;
+namespace Gantry.NvidiaCtk.HostSystem;
 
 // mknod + chmod 0666 for device nodes on the host; an existing path is left alone. Dry-run only says what it would do.
 internal sealed class DeviceNodeCreator(bool dryRun, Log log)

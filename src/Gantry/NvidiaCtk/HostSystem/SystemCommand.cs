@@ -2,7 +2,7 @@ using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli.HostSystem;
+namespace Gantry.NvidiaCtk.HostSystem;
 
 // `nvidia-ctk system create-device-nodes | create-dev-char-symlinks`: host setup the driver's udev rules would do.
 internal static class SystemCommand

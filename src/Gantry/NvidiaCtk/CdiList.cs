@@ -1,7 +1,7 @@
 using Gantry.Cdi;
 using Gantry.Common;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // `nvidia-ctk cdi list`: every device the CDI spec directories offer, one qualified name per line on stdout.
 internal static class CdiList

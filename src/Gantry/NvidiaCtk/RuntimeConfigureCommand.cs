@@ -2,7 +2,7 @@ using Gantry.Common;
 using Gantry.Engines.Configure;
 using Gantry.Host;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // nvidia-ctk runtime configure|unconfigure: point docker, containerd or CRI-O at nvidia-container-runtime, or undo it.
 internal static class RuntimeConfigureCommand

@@ -1,7 +1,7 @@
 using Gantry.Common;
 using Gantry.Simulation;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // `gantry simulate DIR`: a host with GPUs, for trying and testing Gantry anywhere.
 internal static class SimulateCommand

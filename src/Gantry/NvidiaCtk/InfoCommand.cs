@@ -4,7 +4,7 @@ using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // `gantry info`: what discovery sees — driver, CUDA, GPUs with their ids — as text or JSON.
 internal static class InfoCommand

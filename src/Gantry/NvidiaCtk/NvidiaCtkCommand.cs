@@ -1,6 +1,6 @@
 using Gantry.Common;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // nvidia-ctk: the same verbs and flags as the original CLI.
 internal static class NvidiaCtkCommand

@@ -4,7 +4,7 @@ using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // `nvidia-ctk cdi generate`: the original's flags, environment variables and defaults.
 internal static class CdiGenerateCommand

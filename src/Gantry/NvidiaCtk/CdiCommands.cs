@@ -1,6 +1,6 @@
 using Gantry.Common;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 internal static class CdiCommands
 {

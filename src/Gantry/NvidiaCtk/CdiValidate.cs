@@ -1,7 +1,7 @@
 using Gantry.Cdi;
 using Gantry.Common;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // `gantry cdi validate FILE...`: reads each spec strictly and prints every problem as "FILE: location: problem".
 internal static class CdiValidate

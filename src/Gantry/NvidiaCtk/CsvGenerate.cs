@@ -4,7 +4,7 @@ using Gantry.Common;
 using Gantry.Discovery.Tegra;
 using Gantry.Host;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // `nvidia-ctk cdi generate --mode csv` (or auto on a Tegra system without NVML): the spec of the CSV mount specs.
 internal static class CsvGenerate

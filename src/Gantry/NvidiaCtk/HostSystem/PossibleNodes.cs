@@ -2,7 +2,7 @@ using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Host;
 
-namespace Gantry.Cli.HostSystem;
+namespace Gantry.NvidiaCtk.HostSystem;
 
 // Every NVIDIA device node the driver could create on this host: one /dev/nvidiaN per NVIDIA display-class PCI
 // device, the control nodes, and a /dev/nvidia-caps/nvidia-capN per MIG capability in mig-minors.

@@ -6,7 +6,7 @@ using Gantry.Engines;
 using Gantry.Host;
 using Gantry.Simulation;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // `gantry demo`: simulate a GPU host, generate its CDI spec, and run a real Podman container with GPU 0.
 internal static class DemoCommand

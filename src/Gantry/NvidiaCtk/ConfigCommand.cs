@@ -2,7 +2,7 @@ using Gantry.Common;
 using Gantry.Config;
 using Gantry.Host;
 
-namespace Gantry.Cli;
+namespace Gantry.NvidiaCtk;
 
 // nvidia-ctk config [default]: show, edit (--set) or create config.toml.
 internal static class ConfigCommand
