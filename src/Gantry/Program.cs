@@ -1,6 +1,7 @@
 using Gantry.NvidiaCtk;
 using Gantry.Common;
 using Gantry.ContainerCli;
+using Gantry.NvidiaDockerWrapper;
 using Gantry.RuntimeHook;
 
 namespace Gantry;
@@ -34,7 +35,7 @@ internal static class Program
         "nvidia-container-cli" => ContainerCliCommand.Run(args),
         "nvidia-container-runtime-hook" or "nvidia-container-toolkit" => RuntimeHookCommand.Run(name, args, ContainerCliCommand.Run),
         "nvidia-container-runtime" or "nvidia-container-runtime.cdi" or "nvidia-container-runtime.legacy" => Runtime.RuntimeCommand.Run(name, args),
-        "nvidia-docker" => NvidiaDocker.Wrapper.NvidiaDockerCommand.Run(Argv0(), args),
+        "nvidia-docker" => NvidiaDockerCommand.Run(Argv0(), args),
         _ => GantryCommand.Run(args),
     };
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Gantry.Common;
+using Gantry.NvidiaDockerWrapper;
 using Gantry.Tests.Support;
 
 namespace Gantry.Tests.Integration;

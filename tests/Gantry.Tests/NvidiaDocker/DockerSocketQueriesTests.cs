@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using Gantry.NvidiaDocker.Wrapper;
+using Gantry.NvidiaDockerWrapper;
 
 namespace Gantry.Tests.NvidiaDocker;
 

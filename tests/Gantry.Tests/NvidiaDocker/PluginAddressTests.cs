@@ -1,4 +1,4 @@
-using Gantry.NvidiaDocker.Wrapper;
+using Gantry.NvidiaDockerWrapper;
 
 namespace Gantry.Tests.NvidiaDocker;
 

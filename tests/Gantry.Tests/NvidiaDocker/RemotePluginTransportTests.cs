@@ -1,5 +1,5 @@
 using System.Text;
-using Gantry.NvidiaDocker.Wrapper;
+using Gantry.NvidiaDockerWrapper;
 
 namespace Gantry.Tests.NvidiaDocker;
 

@@ -1,6 +1,6 @@
 using Gantry.Common;
 using Gantry.NvidiaDocker;
-using Gantry.NvidiaDocker.Wrapper;
+using Gantry.NvidiaDockerWrapper;
 
 namespace Gantry.Tests.NvidiaDocker;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 // Which local socket the docker command would talk to, when that can be known without the CLI: the plain
 // `docker` command, no context, no TLS, and a unix:// host (-H, else DOCKER_HOST, else the default socket).

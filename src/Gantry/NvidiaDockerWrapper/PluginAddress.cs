@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 /// <summary>Where the wrapper asks a remote nvidia-docker-plugin: over HTTP, or through an SSH tunnel to the host.</summary>
 internal sealed record PluginAddress(string Scheme, string Host, int Port, string? SshUser = null, int SshPort = 22)

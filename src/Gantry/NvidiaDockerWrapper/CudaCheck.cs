@@ -1,7 +1,7 @@
 using System.Globalization;
 using Gantry.Common;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 // An image labelled com.nvidia.cuda.version needs a driver that supports at least that CUDA version.
 internal static class CudaCheck

@@ -1,4 +1,5 @@
-namespace Gantry.NvidiaDocker.Wrapper;
+
+namespace Gantry.NvidiaDockerWrapper;
 
 /// <summary>Where things are in a docker command line: its global options, the sub-command and, for run/create, the image.</summary>
 internal sealed record DockerCommandLine

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Gantry.Host;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 /// <summary>The labels nvidia-docker 1.0 reads from an image ("" when absent).</summary>
 internal sealed record ImageLabels(string VolumesNeeded, string CudaVersion)

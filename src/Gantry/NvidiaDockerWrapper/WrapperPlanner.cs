@@ -1,6 +1,6 @@
 using Gantry.Common;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 /// <summary>What the wrapper does: print a banner (for `version`), then exec docker with these arguments.</summary>
 internal sealed record WrapperPlan(IReadOnlyList<string> DockerArgs, string? Banner = null);

@@ -1,7 +1,8 @@
 using Gantry.Common;
 using Gantry.Host;
+using Gantry.NvidiaDocker;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 // nvidia-docker: a docker command that gives GPU images their GPUs. Mode 1.0 adds the device nodes and the
 // driver volume to run/create of images labelled com.nvidia.volumes.needed (local GPUs, or a remote host's

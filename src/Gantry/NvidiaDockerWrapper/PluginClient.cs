@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using Gantry.Common;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 // The wrapper's requests to a remote nvidia-docker-plugin, over one kept-alive connection (TCP, or an ssh tunnel):
 // one ssh login (and at most one password prompt) per run, however many requests.

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 // The plugin's port on a remote host through `ssh -W localhost:PORT`: ssh's stdin and stdout are the connection.
 // The user's ssh client authenticates (agent, keys, config, known_hosts). Without a terminal on stdin it runs in

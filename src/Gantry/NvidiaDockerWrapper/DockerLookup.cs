@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Gantry.Common;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 // The docker program as exec would find it, and `docker pull` with its progress on stderr (stdout stays the
 // container's, as with the original).

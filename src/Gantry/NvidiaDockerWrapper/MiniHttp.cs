@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 /// <summary>KeepAlive: the connection may carry the next request (asked for, and the body's end was known).</summary>
 internal sealed record MiniHttpResponse(int Status, string Body, bool KeepAlive = false);

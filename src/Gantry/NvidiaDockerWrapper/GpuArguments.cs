@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Gantry.Common;
+using Gantry.NvidiaDocker;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 /// <summary>Where the docker arguments for the GPUs and the driver volume come from.</summary>
 internal interface IGpuArguments

@@ -1,6 +1,7 @@
 using Gantry.Common;
+using Gantry.NvidiaDocker;
 
-namespace Gantry.NvidiaDocker.Wrapper;
+namespace Gantry.NvidiaDockerWrapper;
 
 /// <summary>The two behaviours: 1.0 (devices and the driver volume) and 2.x (--runtime=nvidia).</summary>
 internal enum WrapperMode { Volume, Runtime }
