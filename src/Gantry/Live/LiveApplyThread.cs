@@ -1,7 +1,6 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Gantry.Common;
-using Gantry.Hooks;
 using Gantry.Host;
 using Gantry.LdconfigSandbox;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Gantry.Common;
-using Gantry.Host;
 
 namespace Gantry.Engines.Configure;
 
