@@ -12,8 +12,8 @@ internal sealed class DeviceNodeLocator(HostRoots roots, bool acceptPlainFiles)
     public static DeviceNodeLocator ForHost(HostRoots roots) => new(roots, AcceptsPlainFiles(roots));
 
     public static bool AcceptsPlainFiles(HostRoots roots) =>
-        File.Exists(roots.InDevRoot(Simulation.SimulatedHostWriter.MarkerFile)) ||
-        File.Exists(roots.InDriverRoot(Simulation.SimulatedHostWriter.MarkerFile));
+        File.Exists(roots.InDevRoot(HostRoots.SimulatedHostMarker)) ||
+        File.Exists(roots.InDriverRoot(HostRoots.SimulatedHostMarker));
 
     /// <summary>Host path of a container device path when it exists as a device node, else null.</summary>
     public string? Find(string containerPath)

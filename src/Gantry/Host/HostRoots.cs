@@ -4,6 +4,9 @@ namespace Gantry.Host;
 // container (--driver-root=/run/nvidia/driver) looks the same to the code as a plain "/" host.
 internal sealed record HostRoots
 {
+    /// <summary>The file `gantry simulate` leaves at the top of a simulated host (its device nodes may be plain files).</summary>
+    public const string SimulatedHostMarker = ".gantry-simulated-host";
+
     public string DriverRoot { get; }
     public string DevRoot { get; }
     public string ProcRoot { get; }

@@ -1,4 +1,3 @@
-using Gantry.ContainerCli;
 using Gantry.Host;
 
 namespace Gantry.LdconfigSandbox;

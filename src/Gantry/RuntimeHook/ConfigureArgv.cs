@@ -1,5 +1,4 @@
 using Gantry.Config;
-using Gantry.ContainerCli;
 using Gantry.Requests;
 
 namespace Gantry.RuntimeHook;

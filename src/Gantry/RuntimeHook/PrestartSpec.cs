@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gantry.Common;
-using Gantry.ContainerCli;
 using Gantry.Requests;
 
 namespace Gantry.RuntimeHook;

@@ -1,6 +1,7 @@
 using Gantry.Common;
 using Gantry.Discovery;
 using Gantry.Elf;
+using Gantry.Host;
 
 namespace Gantry.Simulation;
 
@@ -11,7 +12,7 @@ internal sealed record SimulatedHost(string Directory, string DriverRoot, string
 // sockets) into a driver root; SimulatedKernel writes the kernel half (/proc, /sys, /dev).
 internal static class SimulatedHostWriter
 {
-    public const string MarkerFile = ".gantry-simulated-host";
+    public const string MarkerFile = HostRoots.SimulatedHostMarker;
     const string LibDir = "usr/lib/x86_64-linux-gnu";
     const string Lib32Dir = "usr/lib/i386-linux-gnu";
 
