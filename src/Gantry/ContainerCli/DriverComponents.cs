@@ -136,5 +136,5 @@ internal static class DriverComponents
     }
 
     /// <summary>A path inside the root with its symlinks followed inside the root, relative to the root; null when missing.</summary>
-    public static string? Resolve(HostRoots roots, string path) => RootPath.Resolve(roots.DriverRoot, path);
+    public static string? Resolve(HostRoots roots, string path) => DriverRootPath.Resolve(roots.DriverRoot, path);
 }

@@ -43,7 +43,7 @@ internal static class DriverQuery
     static string CacheHostPath(HostRoots roots, string ldcache)
     {
         var host = roots.InDriverRoot(ldcache);
-        return RootedPaths.Resolve(roots.DriverRoot, host) ?? host;
+        return DriverRootPath.ResolveFile(roots.DriverRoot, host) ?? host;
     }
 
     /// <summary>NVML brand as the original prints it ("Tesla", "GeForceRTX", …); discovery keeps the lower-case name.</summary>

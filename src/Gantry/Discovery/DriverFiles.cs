@@ -17,7 +17,7 @@ internal static class DriverFiles
             foreach (var d in dirs)
             {
                 var p = roots.InDriverRoot(Path.Combine(d, name));
-                var real = RootedPaths.Resolve(roots.DriverRoot, p);
+                var real = DriverRootPath.ResolveFile(roots.DriverRoot, p);
                 if (real is null || !File.Exists(real)) continue;
                 if ((File.GetUnixFileMode(real) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0) continue;
                 found.Add(p);

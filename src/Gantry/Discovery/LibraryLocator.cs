@@ -63,7 +63,7 @@ internal sealed class LibraryLocator
         foreach (var e in _cache!)
         {
             var chain = new List<string>();
-            var real = RootedPaths.Resolve(_root, HostRoots.Join(_root, e.Value), chain);
+            var real = DriverRootPath.ResolveFile(_root, HostRoots.Join(_root, e.Value), chain);
             if (real is null) continue;
             chain.Add(real);
             _resolvedCache.Add((real, chain.Select(c => Path.GetFileName(c)).ToArray()));
@@ -80,7 +80,7 @@ internal sealed class LibraryLocator
             foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal))
             {
                 if (!Glob.Match(pattern, Path.GetFileName(entry))) continue;
-                var real = RootedPaths.Resolve(resolveRoot, entry);
+                var real = DriverRootPath.ResolveFile(resolveRoot, entry);
                 if (real is not null && File.Exists(real) && !found.Contains(real)) found.Add(real);
             }
         }

@@ -2,11 +2,11 @@ namespace Gantry.Host;
 
 /// <summary>
 /// A container root filesystem pinned by an fd. Every path inside it is resolved here, confined to the root:
-/// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) when the kernel has it, <see cref="PathWalker"/> otherwise.
+/// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) when the kernel has it, a component walk otherwise (ContainerRoot.Walk.cs).
 /// Symlinks the image owns are followed as if the root were "/", so they cannot lead out. Callers get fds, not
 /// paths, and create files relative to those fds with O_NOFOLLOW | O_EXCL.
 /// </summary>
-internal sealed class ContainerRoot : IDisposable
+internal sealed partial class ContainerRoot : IDisposable
 {
     const ulong ResolveFlags = Resolve.InRoot | Resolve.NoMagicLinks;
     readonly ISyscalls _sys;
@@ -55,7 +55,7 @@ internal sealed class ContainerRoot : IDisposable
                 break;
             }
         }
-        return PathWalker.Open(_sys, _root.Value, rel, flags, mode);
+        return WalkOpen(_sys, _root.Value, rel, flags, mode);
     }
 
     public bool TryOpen(string path, int flags, out OwnedFd? fd, out int errno, int mode = 0)

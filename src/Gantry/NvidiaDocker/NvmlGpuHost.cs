@@ -55,7 +55,7 @@ internal class InventoryGpuHost : IGpuHost
         if (!File.Exists(path) || !LdCache.TryLoad(path, out var cache, out _)) return null;
         var (arch, _) = LdCache.ArchesFor(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture);
         var entry = cache.Entries.FirstOrDefault(e => e.Key == "libnvidia-ml.so.1" && LdCache.IsFor(e, arch));
-        return entry is null ? null : RootedPaths.Resolve(roots.DriverRoot, roots.InDriverRoot(entry.Value));
+        return entry is null ? null : DriverRootPath.ResolveFile(roots.DriverRoot, roots.InDriverRoot(entry.Value));
     }
 }
 

@@ -40,7 +40,7 @@ internal static partial class DriverVolumeFiles
     public static VolumeFiles Collect(HostRoots roots, Log log)
     {
         var cachePath = roots.InDriverRoot("/etc/ld.so.cache");
-        if (!LdCache.TryLoad(RootedPaths.Resolve(roots.DriverRoot, cachePath) ?? cachePath, out var cache, out var error))
+        if (!LdCache.TryLoad(DriverRootPath.ResolveFile(roots.DriverRoot, cachePath) ?? cachePath, out var cache, out var error))
             throw new GantryException($"cannot list the driver libraries: {error}");
         var (arch64, arch32) = LdCache.ArchesFor(RuntimeInformation.ProcessArchitecture);
         var lib64 = new List<string>();
@@ -49,13 +49,13 @@ internal static partial class DriverVolumeFiles
         {
             var list = LdCache.IsFor(entry, arch64) ? lib64 : arch32 is { } a32 && LdCache.IsFor(entry, a32) ? lib32 : null;
             if (list is null || !LibraryPrefixes.Any(p => entry.Key.StartsWith(p, StringComparison.Ordinal))) continue;
-            var real = RootedPaths.Resolve(roots.DriverRoot, roots.InDriverRoot(entry.Value));
+            var real = DriverRootPath.ResolveFile(roots.DriverRoot, roots.InDriverRoot(entry.Value));
             if (real is null || !File.Exists(real)) { log.Debug($"skipping {entry.Value}: it does not resolve under {roots.DriverRoot}"); continue; }
             if (list.Contains(real) || IsExcluded(real, log)) continue;
             list.Add(real);
         }
         var binaries = DriverFiles.Binaries(roots, BinaryNames)
-            .Select(b => RootedPaths.Resolve(roots.DriverRoot, b) ?? b).Distinct().ToList();
+            .Select(b => DriverRootPath.ResolveFile(roots.DriverRoot, b) ?? b).Distinct().ToList();
         return new VolumeFiles(binaries, lib32, lib64);
     }
 

@@ -68,8 +68,8 @@ public sealed class ArgpTests
         Directory.CreateDirectory(d["var"]);
         File.CreateSymbolicLink(d["var/run"], "/run");
         File.CreateSymbolicLink(d["escape"], "../../../../etc");
-        Assert.Equal("/run/x/socket", RootPath.Resolve(d.Path, "/var/run/x/socket"));
-        Assert.Null(RootPath.Resolve(d.Path, "/var/run/x/missing"));
-        Assert.Null(RootPath.Resolve(d.Path, "/escape/passwd"));
+        Assert.Equal("/run/x/socket", DriverRootPath.Resolve(d.Path, "/var/run/x/socket"));
+        Assert.Null(DriverRootPath.Resolve(d.Path, "/var/run/x/missing"));
+        Assert.Null(DriverRootPath.Resolve(d.Path, "/escape/passwd"));
     }
 }

@@ -73,7 +73,7 @@ internal static class CsvSpecGenerator
 
         var libraries = new List<string>();
         foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Lib))
-            if (RootedPaths.Resolve(roots.DriverRoot, roots.InDriverRoot(e.Path)) is { } real && File.Exists(real) && !libraries.Contains(real))
+            if (DriverRootPath.ResolveFile(roots.DriverRoot, roots.InDriverRoot(e.Path)) is { } real && File.Exists(real) && !libraries.Contains(real))
             {
                 libraries.Add(real);
                 Mount(real);
@@ -84,7 +84,7 @@ internal static class CsvSpecGenerator
         foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Sym && !Ignored(e.Path, o.IgnorePatterns)))
         {
             var chain = new List<string>();
-            if (RootedPaths.Resolve(roots.DriverRoot, roots.InDriverRoot(e.Path), chain) is not { } target) continue;
+            if (DriverRootPath.ResolveFile(roots.DriverRoot, roots.InDriverRoot(e.Path), chain) is not { } target) continue;
             foreach (var link in chain) chains.Add((new FileInfo(link).LinkTarget!, roots.ToContainerPath(link)));
             if (File.Exists(target)) { Mount(target); if (!libraries.Contains(target)) libraries.Add(target); }
         }

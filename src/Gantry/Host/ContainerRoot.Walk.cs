@@ -1,17 +1,17 @@
 namespace Gantry.Host;
 
-// The fallback resolver for kernels without openat2: one component at a time, every open O_NOFOLLOW relative to
+// ContainerRoot's resolver for kernels without openat2: one component at a time, every open O_NOFOLLOW relative to
 // the directory fd already reached, ".." clamped at the root, symlinks re-read and restarted from the root
 // (absolute) or the current directory (relative). It gives the same answers as RESOLVE_IN_ROOT for the cases
 // the hooks meet; a component swapped for a symlink mid-walk is caught by O_NOFOLLOW and never followed.
-internal static class PathWalker
+internal sealed partial class ContainerRoot
 {
     const int MaxSymlinks = 40; // the kernel's own limit
 
-    public static int Open(ISyscalls sys, int rootFd, string path, int flags, int mode)
+    static int WalkOpen(ISyscalls sys, int rootFd, string path, int flags, int mode)
     {
         var wantNoFollow = (flags & O.NoFollow) != 0;
-        var remaining = new LinkedList<string>(Split(path));
+        var remaining = new LinkedList<string>(WalkSplit(path));
         var stack = new List<int>(); // directory fds below the root; the root itself is never closed here
         var links = 0;
         try
@@ -39,7 +39,7 @@ internal static class PathWalker
                         foreach (var fd in stack) sys.Close(fd);
                         stack.Clear();
                     }
-                    var parts = Split(target);
+                    var parts = WalkSplit(target);
                     if (parts.Count == 0 && last) parts.Add("."); // "/" or "." as a target: open the directory itself
                     for (var i = parts.Count - 1; i >= 0; i--) remaining.AddFirst(parts[i]);
                     continue;
@@ -71,5 +71,5 @@ internal static class PathWalker
         return fd;
     }
 
-    static List<string> Split(string path) => path.Split('/').Where(p => p.Length > 0 && p != ".").ToList();
+    static List<string> WalkSplit(string path) => path.Split('/').Where(p => p.Length > 0 && p != ".").ToList();
 }
