@@ -18,6 +18,9 @@ internal static class CdiHookCommand
         new LdconfigChildHook(),
     ];
 
+    /// <summary>The hook of that name, or null.</summary>
+    public static ICdiHook? Find(string name) => Hooks.FirstOrDefault(h => h.Name == name);
+
     public static int Run(string programName, string[] args) => Run(programName, args, null);
 
     internal static int Run(string programName, string[] args, HookContext? context)

@@ -12,6 +12,7 @@ internal sealed class DisableDeviceNodeModificationHook : ICdiHook
 
     public string Name => "disable-device-node-modification";
     public string Summary => "Ensure that the /proc/driver/nvidia/params file present in the container does not allow device node modifications.";
+    public bool MountsInContainer => true; // a file bound over the container's params
 
     public FlagSet DefineFlags() => new FlagSet().WithContainerSpec();
 

@@ -61,6 +61,12 @@ internal interface ICdiHook
     string Name { get; }
     string Summary { get; }
     bool Hidden => false;
+    /// <summary>
+    /// True for a hook that mounts in the container's mount namespace. When the runtime shim serves the hook
+    /// (Runtime/ServedHook), such hooks run in that namespace itself; the others run in a private copy of it, where
+    /// a mount would vanish with the copy.
+    /// </summary>
+    bool MountsInContainer => false;
     FlagSet DefineFlags();
     void Run(FlagSet flags, HookContext context);
 }

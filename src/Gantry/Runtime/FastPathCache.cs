@@ -73,9 +73,5 @@ internal static class FastPathCache
     }
 
     /// <summary>stat (following links) of a host path; 0 or an errno.</summary>
-    static int Stat(string path, out Interop.StatxTimes status)
-    {
-        const int atFdCwd = -100;
-        return Interop.StatxTimesCall(atFdCwd, path, 0, Interop.StatxBasicStats, out status) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
+    static int Stat(string path, out Interop.StatxTimes status) => Interop.StatTimes(path, out status);
 }

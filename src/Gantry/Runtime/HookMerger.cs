@@ -12,9 +12,10 @@ namespace Gantry.Runtime;
 internal static class HookMerger
 {
     /// <summary>Merges runs of our own hooks under hooks.createContainer; returns how many entries were saved.</summary>
-    public static int Merge(OciSpec spec, string selfExecutable)
+    public static int Merge(OciSpec spec, string selfExecutable, Func<string, string?> realPath)
     {
         if (spec.Root["hooks"] is not JsonObject hooks || hooks["createContainer"] is not JsonArray list || list.Count < 2) return 0;
+        string? RealPath(string path) => path.StartsWith('/') ? realPath(path) : null;
         var self = RealPath(selfExecutable);
         if (self is null) return 0;
         var merged = new List<JsonNode?>();
@@ -32,14 +33,14 @@ internal static class HookMerger
         }
         foreach (var node in list)
         {
-            if (node is JsonObject h && Split(h, self) is { } parts &&
+            if (node is JsonObject h && Split(h, self, RealPath) is { } parts &&
                 (run.Count == 0 || (Same(run[0].Hook, h, "path") && Same(run[0].Hook, h, "env") && run[0].Prefix.SequenceEqual(parts.Prefix))))
             {
                 run.Add((h, parts.Prefix, parts.Tail));
                 continue;
             }
             Flush();
-            if (node is JsonObject again && Split(again, self) is { } p) run.Add((again, p.Prefix, p.Tail));
+            if (node is JsonObject again && Split(again, self, RealPath) is { } p) run.Add((again, p.Prefix, p.Tail));
             else merged.Add(node?.DeepClone());
         }
         Flush();
@@ -49,9 +50,9 @@ internal static class HookMerger
     }
 
     // A hook of this binary: args start with its name ("nvidia-ctk hook" or "nvidia-cdi-hook"), then the hook name.
-    static (List<string> Prefix, List<string> Tail)? Split(JsonObject hook, string self)
+    static (List<string> Prefix, List<string> Tail)? Split(JsonObject hook, string self, Func<string, string?> realPath)
     {
-        if (hook["timeout"] is not null || OciSpec.Str(hook, "path") is not { } path || RealPath(path) != self) return null;
+        if (hook["timeout"] is not null || OciSpec.Str(hook, "path") is not { } path || realPath(path) != self) return null;
         if (hook["args"] is not JsonArray a || a.Any(x => x?.GetValueKind() != System.Text.Json.JsonValueKind.String)) return null;
         var args = a.Select(x => x!.GetValue<string>()).ToList();
         // argv[0] picks the front end: nvidia-cdi-hook takes the hook name next, nvidia-ctk and gantry after "hook".
@@ -67,5 +68,4 @@ internal static class HookMerger
 
     static bool Same(JsonObject a, JsonObject b, string key) => JsonNode.DeepEquals(a[key], b[key]);
 
-    static string? RealPath(string path) => path.StartsWith('/') ? Host.Interop.RealPath(path) : null;
 }

@@ -42,11 +42,12 @@ internal static class RuntimeCommand
             if (parsed.Version) { Console.Out.Write("\n"); Console.Out.Flush(); }
             if (served is { } s)
             {
-                var code = ServedCreate.Run(runtime, args, s, log);
+                var code = ServedCreate.Run(runtime, args, s, os, log);
                 log.Dispose();
                 // The engine waits for this exit, and nothing is buffered (the log is closed, stderr unbuffered):
                 // .NET's own shutdown would only add milliseconds.
-                Interop.Exit(code);
+                os.Exit(code);
+                return code;
             }
             log.Dispose();
             var r = os.Exec(runtime, [runtime, .. args]);
@@ -73,9 +74,9 @@ internal static class RuntimeCommand
         var modifier = new SpecModifier(config, log, new CdiInjector(config, log, applier, ctk), hook);
         var before = new HashSet<JsonNode>(spec.Root["mounts"] is JsonArray m ? m.OfType<JsonObject>() : [], ReferenceEqualityComparer.Instance);
         var mode = modifier.Modify(spec, configured);
-        if (mode != RuntimeMode.Legacy && Environment.ProcessPath is { } self && HookMerger.Merge(spec, self) is > 0 and var saved)
+        if (mode != RuntimeMode.Legacy && os.ExecutablePath is { } self && HookMerger.Merge(spec, self, os.RealPath) is > 0 and var saved)
             log.Debug($"Merged createContainer hooks: {saved} fewer process starts");
-        var served = mode != RuntimeMode.Legacy && os is LinuxRuntimeSyscalls ? Serve(spec, log) : null;
+        var served = mode != RuntimeMode.Legacy ? Serve(spec, os, log) : null;
         // Everything above works on the tree in memory; only a complete spec reaches the disk.
         try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath), durable: false); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -92,9 +93,9 @@ internal static class RuntimeCommand
 
     // The hook this shim will run itself, its spec entry pointed at the client; null (the reason in the debug log)
     // where the helpers are not beside this executable, the hook cannot be served or no socket can be made.
-    static ServedCreate.Parts? Serve(OciSpec spec, RuntimeLog log)
+    static ServedCreate.Parts? Serve(OciSpec spec, IRuntimeSyscalls os, RuntimeLog log)
     {
-        if (Environment.ProcessPath is not { } self || ServedHook.Find(spec, self) is not { } found) return null;
+        if (os.ExecutablePath is not { } self || ServedHook.Find(spec, self, os.RealPath) is not { } found) return null;
         if (Environment.GetEnvironmentVariable(ServedHook.DisableVariable) is { Length: > 0 }) { log.Debug($"{ServedHook.DisableVariable} is set: the hook runs as its own process"); return null; }
         var dir = Path.GetDirectoryName(self)!;
         var client = Path.Combine(dir, ServedHook.ClientName);

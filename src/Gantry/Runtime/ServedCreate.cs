@@ -12,34 +12,33 @@ namespace Gantry.Runtime;
 internal static class ServedCreate
 {
     public const string LauncherName = "gantry-runtime-launcher";
-    const uint CloneNewNs = 0x20000;
 
     /// <summary>What a served create needs: the listening socket, the hook, the mount points to make while runc starts.</summary>
     public sealed record Parts(HookServer Server, ServedHook Hook, MountPointSeeder? Seeder = null);
 
     /// <summary>Runs the runtime with args and serves the hook; the exit code the create must end with.</summary>
-    public static int Run(string runtime, IReadOnlyList<string> args, Parts parts, RuntimeLog log)
+    public static int Run(string runtime, IReadOnlyList<string> args, Parts parts, IRuntimeSyscalls os, RuntimeLog log)
     {
         var code = 1;
-        try { code = Serve(runtime, args, parts, log); }
+        try { code = Serve(runtime, args, parts, os, log); }
         finally { if (code != 0) parts.Seeder?.Undo(log); }
         return code;
     }
 
-    static int Serve(string runtime, IReadOnlyList<string> args, Parts parts, RuntimeLog log)
+    static int Serve(string runtime, IReadOnlyList<string> args, Parts parts, IRuntimeSyscalls os, RuntimeLog log)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var deferred = new List<Func<string?>>();
         int pid;
         using (parts.Server)
         {
-            pid = Start(runtime, args);
+            pid = Start(runtime, args, os);
             if (parts.Seeder is { } seeder)
             {
                 var made = seeder.Seed(log);
                 log.Debug($"Made {made} of {seeder.Destinations.Count} mount points ({seeder.Made.Count - made} directories) as links of one file while runc started");
             }
-            var pidfd = Interop.PidfdOpen(pid);
+            var pidfd = os.PidfdOpen(pid);
             if (pidfd < 0)
             {
                 // Without a pidfd the runtime's exit cannot be waited for beside the socket: the client, finding no
@@ -51,25 +50,25 @@ internal static class ServedCreate
                 // The hook's thread, started while runc starts rather than when its client connects.
                 using var standby = new StandbyThread("served-hook");
                 try { parts.Server.ServeUntil(pidfd, (state, ns) => Answer(parts.Hook, state, ns, standby, deferred, log), log); }
-                finally { Interop.Close(pidfd); }
+                finally { os.Close(pidfd); }
             }
         }
-        var code = Interop.WaitForExit(pid);
+        var code = os.WaitForExit(pid);
         string? failure = null;
         foreach (var rest in deferred) failure ??= rest();
         if (failure is null || code != 0) return code;
         log.Error(failure);
         Console.Error.WriteLine($"nvidia-container-runtime: error: {failure}");
         var globals = args.TakeWhile(a => a != "create").ToList();
-        var delete = Interop.WaitForExit(Start(runtime, [.. globals, "delete", "--force", args[^1]]));
+        var delete = os.WaitForExit(Start(runtime, [.. globals, "delete", "--force", args[^1]], os));
         if (delete != 0) log.Warning($"{runtime} delete --force {args[^1]} exited with {delete.ToString(inv)}");
         return 1;
     }
 
-    static int Start(string runtime, IReadOnlyList<string> args)
+    static int Start(string runtime, IReadOnlyList<string> args, IRuntimeSyscalls os)
     {
-        var launcher = Path.Combine(Path.GetDirectoryName(Environment.ProcessPath) ?? "/", LauncherName);
-        var pid = Interop.Spawn(launcher, ["gantry-runtime-exec", Interop.GetPid().ToString(System.Globalization.CultureInfo.InvariantCulture), runtime, runtime, .. args]);
+        var launcher = Path.Combine(Path.GetDirectoryName(os.ExecutablePath) ?? "/", LauncherName);
+        var pid = os.Spawn(launcher, ["gantry-runtime-exec", os.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), runtime, runtime, .. args]);
         return pid >= 0 ? pid : throw new GantryException($"cannot start the low-level runtime {runtime} through {launcher}: {Errno.Describe(-pid)}");
     }
 
@@ -77,17 +76,11 @@ internal static class ServedCreate
     // belong to the container's root, not to the host's.
     static HookAnswer? Answer(ServedHook hook, byte[] state, OwnedFd ns, StandbyThread thread, List<Func<string?>> deferred, RuntimeLog log)
     {
-        if (Interop.IoctlCall(ns.Value, 0xb703, 0) != CloneNewNs) { log.Warning("hook server: the descriptor sent is not a mount namespace"); return null; } // NS_GET_NSTYPE
-        var owner = Interop.IoctlCall(ns.Value, 0xb701, 0); // NS_GET_USERNS
-        if (owner < 0) return null;
-        using (var o = new OwnedFd(LinuxSyscalls.Instance, owner))
+        if (!NamespaceFd.IsMountNamespace(ns)) { log.Warning("hook server: the descriptor sent is not a mount namespace"); return null; }
+        if (!NamespaceFd.IsOwnedByOurUserNamespace(ns))
         {
-            if (LinuxSyscalls.Instance.Statx(o.Value, "", At.EmptyPath, out var theirs) < 0 ||
-                LinuxSyscalls.Instance.Statx(At.FdCwd, "/proc/self/ns/user", 0, out var ours) < 0 || !theirs.SameFileAs(ours))
-            {
-                log.Debug("hook server: the hook is in another user namespace; it runs as its own process");
-                return null;
-            }
+            log.Debug("hook server: the hook is in another user namespace; it runs as its own process");
+            return null;
         }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (answer, rest) = hook.Run(state, ns, log, thread);

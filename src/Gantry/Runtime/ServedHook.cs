@@ -20,14 +20,14 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
     static readonly string[] KnownVariables = ["NVIDIA_CTK_DEBUG", "NVIDIA_CDI_DEBUG", "NVIDIA_CTK_QUIET", "NVIDIA_CDI_QUIET", HookContext.ProcRootVariable];
 
     /// <summary>The first hook of this binary under hooks.createContainer, when it can be served; null otherwise.</summary>
-    public static (JsonObject Entry, ServedHook Hook)? Find(OciSpec spec, string self)
+    public static (JsonObject Entry, ServedHook Hook)? Find(OciSpec spec, string self, Func<string, string?> realPath)
     {
         if (spec.Root["hooks"]?["createContainer"] is not JsonArray list) return null;
-        var real = Interop.RealPath(self);
+        if (realPath(self) is not { } real) return null;
         foreach (var node in list)
         {
             if (node is not JsonObject h || h["timeout"] is not null || OciSpec.Str(h, "path") is not { } path ||
-                !path.StartsWith('/') || Interop.RealPath(path) != real) continue;
+                !path.StartsWith('/') || realPath(path) != real) continue;
             if (Strings(h["args"]) is not { Count: > 0 } args || Strings(h["env"] ?? new JsonArray()) is not { } env) continue;
             var prefix = System.IO.Path.GetFileName(args[0]) switch
             {
@@ -62,9 +62,6 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
     /// <summary>The level the hook process would log at (its --debug and --quiet come from these variables).</summary>
     public LogLevel Level => Flag("NVIDIA_CTK_QUIET", "NVIDIA_CDI_QUIET") ? LogLevel.Error : Flag("NVIDIA_CTK_DEBUG", "NVIDIA_CDI_DEBUG") ? LogLevel.Debug : LogLevel.Info;
 
-    /// <summary>The hooks that mount in the container's namespace; the rest only change files.</summary>
-    public static readonly string[] MountingHooks = ["disable-device-node-modification"];
-
     /// <summary>
     /// Runs the hook as if it were the hook process, in the mount namespace ns with state as its stdin. The hooks
     /// that mount run first, in that namespace; the rest then run in a private copy of it, taken at this moment (the
@@ -77,8 +74,8 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
         var text = new StringWriter();
         var log = new Log(new SplitWriter(text, Level, shimLog), (LogLevel)Math.Max((int)Level, (int)shimLog.Level));
         var parts = ChainHook.Split(Arguments);
-        var mounting = parts.Where(p => MountingHooks.Contains(p[0])).ToList();
-        var files = parts.Where(p => !MountingHooks.Contains(p[0])).ToList();
+        var mounting = parts.Where(Mounts).ToList();
+        var files = parts.Where(p => !Mounts(p)).ToList();
         var answered = new ManualResetEventSlim();
         var sent = new ManualResetEventSlim();
         HookAnswer? answer = null;
@@ -125,6 +122,8 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
         answered.Wait();
         return (answer!, () => { running.Join(); return restFailure; });
     }
+
+    static bool Mounts(List<string> part) => CdiHookCommand.Find(part[0])?.MountsInContainer == true;
 
     int RunParts(List<List<string>> parts, HookContext context) =>
         parts.Count == 0 ? 0 : ChainHook.Run(ProgramName, ChainHook.Join(parts)!, context);

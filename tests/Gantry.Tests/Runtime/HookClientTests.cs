@@ -47,10 +47,7 @@ public sealed class HookClientTests : IDisposable
 
     void WithServer(HookAnswer? answer, Action<Served> check)
     {
-        Environment.SetEnvironmentVariable(HookServer.DirectoryVariable, _dir["sockets"]);
-        HookServer? server;
-        try { server = HookServer.TryListen(out var whyNot) ?? throw new InvalidOperationException(whyNot); }
-        finally { Environment.SetEnvironmentVariable(HookServer.DirectoryVariable, null); }
+        var server = HookServer.TryListen(out var whyNot, _dir["sockets"]) ?? throw new InvalidOperationException(whyNot);
         string? state = null;
         var isMountNs = false;
         using (server)
@@ -59,7 +56,7 @@ public sealed class HookClientTests : IDisposable
             var serving = new Thread(() => server.ServeUntil(stop.ReadFd, (s, ns) =>
             {
                 state = Encoding.UTF8.GetString(s);
-                isMountNs = Interop.IoctlCall(ns.Value, 0xb703, 0) == 0x20000; // NS_GET_NSTYPE: CLONE_NEWNS
+                isMountNs = NamespaceFd.IsMountNamespace(ns);
                 return answer;
             }, new RuntimeLog(LogLevel.Error, null, null, false)));
             serving.Start();

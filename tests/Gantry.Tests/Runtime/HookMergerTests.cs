@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Gantry.Host;
 using Gantry.Oci;
 using Gantry.Runtime;
 using Gantry.Tests.Support;
@@ -26,7 +27,7 @@ public sealed class HookMergerTests : IDisposable
     (JsonArray Hooks, int Saved) Merge(params string[] hooks)
     {
         var spec = OciSpec.Parse(Encoding.UTF8.GetBytes($"{{\"hooks\":{{\"createContainer\":[{string.Join(",", hooks)}]}}}}"), "config.json", false);
-        var saved = HookMerger.Merge(spec, _self);
+        var saved = HookMerger.Merge(spec, _self, LinuxRuntimeSyscalls.Instance.RealPath);
         return ((JsonArray)JsonNode.Parse(spec.Serialize())!["hooks"]!["createContainer"]!, saved);
     }
 

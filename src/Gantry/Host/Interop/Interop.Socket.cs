@@ -42,6 +42,15 @@ internal static partial class Interop
         public void* Control; public nuint ControlLength; public int Flags;
     }
 
+    /// <summary>struct cmsghdr: the header of one control message (ancillary data) of recvmsg(2).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ControlMessageHeader { public nuint Length; public int Level; public int Type; }
+
+    // CMSG_ALIGN, CMSG_LEN and CMSG_DATA of <sys/socket.h>: headers and data are aligned to size_t.
+    static int ControlMessageAlign(int length) => (length + IntPtr.Size - 1) & ~(IntPtr.Size - 1);
+    internal static unsafe int ControlMessageLength(int dataLength) => ControlMessageAlign(sizeof(ControlMessageHeader)) + dataLength;
+    internal static unsafe byte* ControlMessageData(byte* header) => header + ControlMessageAlign(sizeof(ControlMessageHeader));
+
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe struct IoVec { public void* Base; public nuint Length; }
 

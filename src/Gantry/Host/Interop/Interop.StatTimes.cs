@@ -20,4 +20,8 @@ internal static partial class Interop
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int StatxTimesCall(int dirfd, string path, int flags, uint mask, out StatxTimes buffer);
+
+    /// <summary>statx(2) of a host path, following links, for its times; 0 or an errno.</summary>
+    internal static int StatTimes(string path, out StatxTimes status) =>
+        StatxTimesCall(At.FdCwd, path, 0, StatxBasicStats, out status) == 0 ? 0 : Marshal.GetLastPInvokeError();
 }
