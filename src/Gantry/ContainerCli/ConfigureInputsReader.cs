@@ -1,4 +1,5 @@
 using Gantry.Common;
+using Gantry.Devices;
 using Gantry.Discovery;
 using Gantry.Host;
 
@@ -83,7 +84,7 @@ internal static class ConfigureInputsReader
 
     static HostDevice Imex(HostRoots roots, uint id)
     {
-        var path = $"/dev/nvidia-caps-imex-channels/channel{id}";
+        var path = ImexChannelKind.NodePath(id);
         var host = roots.InDevRoot(path);
         if (LinuxSyscalls.Instance.Statx(At.FdCwd, host, 0, out var st) < 0 || !st.IsCharDevice)
             throw new ContainerCliException($"device error: IMEX channel {id}: {host} is not a device node (is the channel created?)");

@@ -1,3 +1,4 @@
+using Gantry.Devices;
 using Gantry.Discovery;
 
 namespace Gantry.ContainerCli;
@@ -87,7 +88,7 @@ internal static class ListSubcommand
         if (spec is null) return ids;
         foreach (var item in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (!item.All(char.IsAsciiDigit) || !uint.TryParse(item, out var id) || id >= 1u << 20)
+            if (!ImexChannelKind.TryParseChannel(item, out var id))
                 throw new ContainerCliException($"error parsing IMEX info: unsupported IMEX channel value: {item}");
             if (!ids.Contains(id)) ids.Add(id);
         }

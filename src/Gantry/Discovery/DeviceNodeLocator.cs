@@ -6,6 +6,9 @@ namespace Gantry.Discovery;
 // without root, whose "nodes" are plain files (the spec then carries paths but no major/minor).
 internal sealed class DeviceNodeLocator(HostRoots roots, bool acceptPlainFiles)
 {
+    /// <summary>Where the IMEX channel nodes are (channelN).</summary>
+    public const string ImexChannelDirectory = "/dev/nvidia-caps-imex-channels";
+
     public HostRoots Roots => roots;
 
     /// <summary>A locator for a host; plain files count as nodes only on a simulated host (its marker file).</summary>

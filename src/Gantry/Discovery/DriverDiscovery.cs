@@ -62,7 +62,7 @@ internal static class DriverDiscovery
             Graphics = options.Graphics ? GraphicsDiscovery.Discover(roots, libs, libDirs, version, options.ConfigSearchPaths)
                 : GraphicsDiscovery.OpenClOnly(roots, options.ConfigSearchPaths),
             ControlNodes = devices.Existing(["/dev/nvidia-modeset", "/dev/nvidia-uvm-tools", "/dev/nvidia-uvm", "/dev/nvidiactl"]),
-            ImexChannels = devices.Glob("/dev/nvidia-caps-imex-channels", "channel*"),
+            ImexChannels = devices.Glob(DeviceNodeLocator.ImexChannelDirectory, "channel*"),
             Warnings = warnings, AcceptsPlainDeviceFiles = plainDevices,
         };
     }

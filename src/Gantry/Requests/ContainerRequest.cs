@@ -34,5 +34,18 @@ internal sealed record RequestOptions
     public bool IgnoreImexChannelRequests { get; init; }
 }
 
-/// <summary>The resolved request: devices, IMEX channels, and warnings to log.</summary>
-internal sealed record ContainerRequest(VisibleDevices Devices, IReadOnlyList<string> ImexChannels, IReadOnlyList<string> Warnings);
+/// <summary>
+/// The GPUs a container asked for, and warnings to log. <see cref="Annotated"/> are the CDI names of its annotations
+/// (with the prefixes the options name): in cdi mode they win over everything else, in other modes they do not count.
+/// </summary>
+internal sealed record ContainerRequest(VisibleDevices Devices, IReadOnlyList<string> Warnings)
+{
+    public IReadOnlyList<string> Annotated { get; init; } = [];
+
+    /// <summary>The request as a mode sees it: the annotations replace the rest in cdi mode, when there are any.</summary>
+    public ContainerRequest For(bool cdiMode) =>
+        cdiMode && Annotated.Count > 0 ? new ContainerRequest(new VisibleDevices(RequestKind.List, Annotated), []) : this with { Annotated = [] };
+
+    /// <summary>What auto mode looks at: the annotations when there are any, else the rest.</summary>
+    public VisibleDevices WithAnnotations => For(cdiMode: true).Devices;
+}

@@ -1,23 +1,23 @@
 namespace Gantry.Requests;
 
-// Which devices a container asked for, in the original's order of precedence: CDI annotations (cdi mode only),
+// Which GPUs a container asked for, in the original's order of precedence: CDI annotations (cdi mode only),
 // then /dev/null volume mounts under /var/run/nvidia-container-devices (when accepted), then the env vars
-// (swarm vars or NVIDIA_VISIBLE_DEVICES), honoured in unprivileged containers only when config allows.
+// (swarm vars or NVIDIA_VISIBLE_DEVICES), honoured in unprivileged containers only when config allows. The other
+// kinds of device (IMEX channels, gated families) are read by their own entries in Devices/DeviceKinds.
 internal static class RequestResolver
 {
     public const string VolumeMountRoot = "/var/run/nvidia-container-devices";
 
-    public static ContainerRequest Resolve(ContainerFacts c, RequestOptions o)
+    /// <param name="mountRequests">The container's volume-mount requests that name GPUs (Devices/ContainerDevices
+    /// leaves out those of other kinds), empty unless config accepts volume mounts.</param>
+    public static ContainerRequest Resolve(ContainerFacts c, RequestOptions o, IReadOnlyList<string> mountRequests)
     {
         var warnings = new List<string>();
-        var mountRequests = o.AcceptVolumeMounts ? FromMounts(c) : [];
-        var mountDevices = mountRequests.Where(r => !r.StartsWith("imex/", StringComparison.Ordinal)).Select(ToDeviceName).ToList();
-        var mountImex = mountRequests.Where(r => r.StartsWith("imex/", StringComparison.Ordinal)).Select(r => r["imex/".Length..]).ToList();
+        var mountDevices = mountRequests.Select(ToDeviceName).ToList();
         var envHonoured = c.Privileged || o.AcceptEnvvarWhenUnprivileged;
 
         VisibleDevices devices;
-        if (FromAnnotations(c, o) is { Count: > 0 } annotated) devices = new VisibleDevices(RequestKind.List, annotated);
-        else if (mountDevices.Count > 0) devices = VisibleDevices.Parse(mountDevices);
+        if (mountDevices.Count > 0) devices = VisibleDevices.Parse(mountDevices);
         else
         {
             var (names, fromEnv) = FromEnv(c, o);
@@ -29,8 +29,11 @@ internal static class RequestResolver
                 devices = VisibleDevices.NotRequested;
             }
         }
-        return new ContainerRequest(devices, Imex(c, o, mountImex, envHonoured), warnings);
+        return new ContainerRequest(devices, warnings) { Annotated = FromAnnotations(c, o) };
     }
+
+    /// <summary>The requests of /dev/null volume mounts under /var/run/nvidia-container-devices, in spec order.</summary>
+    public static List<string> VolumeMountRequests(ContainerFacts c) => FromMounts(c);
 
     // Keys sorted; each value split on ',' as-is (the original neither trims nor validates here).
     static List<string> FromAnnotations(ContainerFacts c, RequestOptions o)
@@ -73,15 +76,6 @@ internal static class RequestResolver
         var value = c.Get("NVIDIA_VISIBLE_DEVICES");
         if (value is null && c.IsLegacyCudaImage) return (["NVIDIA_VISIBLE_DEVICES"], VisibleDevices.All);
         return (["NVIDIA_VISIBLE_DEVICES"], VisibleDevices.Parse(value));
-    }
-
-    static IReadOnlyList<string> Imex(ContainerFacts c, RequestOptions o, List<string> fromMounts, bool envHonoured)
-    {
-        if (o.IgnoreImexChannelRequests) return [];
-        if (fromMounts.Count > 0) return fromMounts.Distinct(StringComparer.Ordinal).ToList();
-        if (!envHonoured) return [];
-        var parsed = VisibleDevices.Parse(c.Get("NVIDIA_IMEX_CHANNELS"));
-        return parsed.Kind == RequestKind.List ? parsed.Ids : []; // "all" in env form is ignored, as in the original
     }
 
     static string Clean(string path)

@@ -2,6 +2,7 @@ using Gantry.Cdi;
 using Gantry.Cdi.Generate;
 using Gantry.Common;
 using Gantry.Config;
+using Gantry.Devices;
 using Gantry.Discovery;
 using Gantry.Discovery.Tegra;
 using Gantry.Host;
@@ -15,7 +16,7 @@ namespace Gantry.Runtime;
 // Discovery runs at most once per container and only when something needs it.
 internal sealed class CdiInjector
 {
-    public const string JitVendor = "runtime.nvidia.com";
+    public const string JitVendor = DeviceKinds.JitVendor;
     public const string JitKind = JitVendor + "/gpu";
 
     readonly ToolkitConfig _config;
@@ -46,39 +47,44 @@ internal sealed class CdiInjector
         return inv;
     }
 
-    /// <param name="capabilities">NVIDIA_DRIVER_CAPABILITIES resolved; asked for only when devices are generated just in time.</param>
-    public void Inject(OciSpec spec, IReadOnlyList<string> names, Func<DriverCapability> capabilities)
+    /// <summary>
+    /// Injects the devices a container named the CDI way (NVIDIA_VISIBLE_DEVICES qualified by the mode's kind, or
+    /// annotations) and the typed requests of the other kinds. Names of the just-in-time vendor are made from
+    /// discovery (a user may write them: runtime.nvidia.com/gpu=0, …/gds=all); every other name comes from the spec
+    /// directories, and cannot be mixed with just-in-time devices.
+    /// </summary>
+    /// <param name="capabilities">NVIDIA_DRIVER_CAPABILITIES resolved; asked for only when GPUs are generated just in time.</param>
+    public void Inject(OciSpec spec, IReadOnlyList<string> names, IReadOnlyList<DeviceRequest> others, Func<DriverCapability> capabilities)
     {
         var jit = names.Where(n => n.StartsWith(JitVendor + "/", StringComparison.Ordinal)).ToList();
-        if (jit.Count > 0 && jit.Count != names.Count)
-            throw new GantryException($"requesting a CDI device with vendor '{JitVendor}' is not supported when requesting other CDI devices ({string.Join(", ", names)})");
-        if (jit.Count == 0) { InjectFromRegistry(spec, names); return; }
-        var gpus = IdsOfKind(jit, JitKind);
+        if ((jit.Count > 0 || others.Count > 0) && jit.Count != names.Count)
+            throw new GantryException($"requesting a CDI device with vendor '{JitVendor}' is not supported when requesting other CDI devices " +
+                                      $"({string.Join(", ", names.Concat(others.Select(o => o.JitName)))})");
+        if (jit.Count == 0 && others.Count == 0) { InjectFromRegistry(spec, names); return; }
+        var gpus = new List<string>();
+        var requests = new List<DeviceRequest>();
+        foreach (var name in jit)
+        {
+            var (cls, id) = QualifiedName.TryParse(name, out var q, out _) ? (q.Class, q.Name) : (name, "");
+            if (cls == "gpu") gpus.Add(id);
+            else requests.Add(new DeviceRequest(DeviceKinds.Find(cls) ?? throw new GantryException($"unknown gated device mode '{cls}'"), [id]));
+        }
         if (gpus.Count > 0) InjectJit(spec, gpus, capabilities());
-        InjectGated(spec, jit.Where(n => !n.StartsWith(JitKind + "=", StringComparison.Ordinal)).ToList());
+        InjectOthers(spec, [.. requests, .. others]);
     }
 
-    /// <summary>The just-in-time name of a gated family ("gds", …) or of an IMEX channel.</summary>
-    public static string GatedName(string mode) => $"{JitVendor}/{mode}=all";
-    public static string ImexName(string channel) => $"{JitVendor}/{ImexClass}={channel}";
-    const string ImexClass = "imex-channel";
-
-    static List<string> IdsOfKind(IEnumerable<string> names, string kind) =>
-        names.Where(n => n.StartsWith(kind + "=", StringComparison.Ordinal)).Select(n => n[(kind.Length + 1)..]).ToList();
-
-    // Gated families and IMEX channels need only the device root, never the driver's discovery.
-    void InjectGated(OciSpec spec, IReadOnlyList<string> names)
+    // The other kinds need only the device root, never the driver's discovery. Requests of one kind are applied
+    // together, in DeviceKinds order.
+    void InjectOthers(OciSpec spec, IReadOnlyList<DeviceRequest> requests)
     {
-        if (names.Count == 0) return;
+        if (requests.Count == 0) return;
         var nodes = DeviceNodeLocator.ForHost(_roots);
-        var imex = IdsOfKind(names, $"{JitVendor}/{ImexClass}");
-        if (imex.Count > 0) _applier.Apply(spec, GatedDevices.Imex(imex, nodes));
-        foreach (var name in names.Where(n => !n.StartsWith($"{JitVendor}/{ImexClass}=", StringComparison.Ordinal)))
+        foreach (var kind in DeviceKinds.All)
         {
-            var kind = QualifiedName.TryParse(name, out var q, out _) ? q.Class : name;
-            _applier.Apply(spec, GatedDevices.For(kind, nodes));
+            var ids = requests.Where(r => r.Kind == kind).SelectMany(r => r.Ids).ToList();
+            if (ids.Count > 0) _applier.Apply(spec, kind.Edits(ids, nodes));
         }
-        _log.Info($"Injected just-in-time devices {string.Join(", ", names)}");
+        _log.Info($"Injected just-in-time devices {string.Join(", ", requests.Select(r => r.JitName))}");
     }
 
     // The capabilities pick the driver files (CapabilityFilter), whether GPUs bring their DRM nodes, and drop the

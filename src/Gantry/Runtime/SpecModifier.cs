@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Gantry.Common;
 using Gantry.Config;
+using Gantry.Devices;
 using Gantry.Discovery;
 using Gantry.Oci;
 using Gantry.Requests;
@@ -26,11 +27,12 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
             AcceptEnvvarWhenUnprivileged = config.AcceptsEnvvarWhenUnprivileged,
             SwarmResourceVariables = config.SwarmResourceVariables,
             IgnoreImexChannelRequests = config.Features.IgnoreImexChannelRequests ?? false,
+            AnnotationPrefixes = rt.CdiAnnotationPrefixes,
         };
-        var withAnnotations = options with { AnnotationPrefixes = rt.CdiAnnotationPrefixes };
-        var mode = configured ?? ModeResolver.Auto(RequestResolver.Resolve(facts, withAnnotations).Devices, injector.IsTegraWithoutNvml);
+        var devices = ContainerDevices.Resolve(facts, options);
+        var mode = configured ?? ModeResolver.Auto(devices.Gpus.WithAnnotations, injector.IsTegraWithoutNvml);
         // Annotations are honoured only in cdi mode.
-        var request = RequestResolver.Resolve(facts, mode == RuntimeMode.Cdi ? withAnnotations : options);
+        var request = devices.Gpus.For(cdiMode: mode == RuntimeMode.Cdi);
         foreach (var w in request.Warnings) log.Warning(w);
         log.Info($"Using {ModeResolver.Name(mode)} mode; requested devices: {request.Devices}");
 
@@ -41,39 +43,32 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         }
         RemoveNvidiaHooks(spec);
         if (!request.Devices.IsRequested) return mode;
-        if (mode == RuntimeMode.Csv) { ModifyCsv(spec, facts, request); return mode; }
+        if (mode == RuntimeMode.Csv) { ModifyCsv(spec, facts, request, devices.Others); return mode; }
         var kind = mode == RuntimeMode.Cdi ? rt.CdiDefaultKind : CdiInjector.JitKind;
         var names = request.Devices.AsIds()
             .Select(id => Cdi.QualifiedName.IsQualified(id) ? id : Cdi.QualifiedName.Of(kind, id))
             .Distinct(StringComparer.Ordinal).ToList();
         var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
         if (requirements.Count > 0) injector.CheckRequirements(requirements, names);
-        if (mode == RuntimeMode.JitCdi) names.AddRange(JitExtras(facts, request));
-        else if (request.ImexChannels.Count > 0 || GatedModes(facts).Any())
+        var others = mode == RuntimeMode.JitCdi ? devices.Others : [];
+        if (mode == RuntimeMode.Cdi && devices.Others.Count > 0)
             log.Info("Gated devices (NVIDIA_GDS, …) and IMEX channels are injected in jit-cdi mode only; ignoring them in cdi mode");
-        injector.Inject(spec, names, () => Capabilities(facts));
+        injector.Inject(spec, names, others, () => Capabilities(facts));
         return mode;
     }
 
     // Tegra: the CSV mount specs give the files and device 0; requirements are checked against what NVML (if any)
-    // says; the gated families come as in jit-cdi. NVIDIA_REQUIRE_JETPACK=csv-mounts=all reads every *.csv file.
-    void ModifyCsv(OciSpec spec, ContainerFacts facts, ContainerRequest request)
+    // says; the kinds that csv mode takes (the gated families) come as in jit-cdi. NVIDIA_REQUIRE_JETPACK=csv-mounts=all
+    // reads every *.csv file.
+    void ModifyCsv(OciSpec spec, ContainerFacts facts, ContainerRequest request, IReadOnlyList<DeviceRequest> others)
     {
         var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
         if (requirements.Count > 0) injector.CheckCsvRequirements(requirements);
         var allFiles = (facts.Get("NVIDIA_REQUIRE_JETPACK") ?? "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries).Contains("csv-mounts=all");
         injector.InjectCsv(spec, request.Devices.AsIds(), allFiles);
-        var gated = GatedModes(facts).Select(CdiInjector.GatedName).ToList();
-        if (gated.Count > 0) injector.Inject(spec, gated, () => Capabilities(facts));
+        var inCsv = others.Where(r => r.Kind.InCsvMode).ToList();
+        if (inCsv.Count > 0) injector.Inject(spec, [], inCsv, () => Capabilities(facts));
     }
-
-    // jit-cdi also injects the gated families switched on by their variable (the literal value "enabled") and
-    // the requested IMEX channels, as devices of the just-in-time vendor.
-    static IEnumerable<string> JitExtras(ContainerFacts facts, ContainerRequest request) =>
-        GatedModes(facts).Select(CdiInjector.GatedName).Concat(request.ImexChannels.Select(CdiInjector.ImexName));
-
-    static IEnumerable<string> GatedModes(ContainerFacts facts) =>
-        Cdi.Generate.GatedDevices.Variables.Where(v => facts.Get(v.Variable) == "enabled").Select(v => v.Mode);
 
     DriverCapability Capabilities(ContainerFacts facts)
     {

@@ -1,5 +1,6 @@
 using Gantry.Common;
 using Gantry.Config;
+using Gantry.Devices;
 using Gantry.Discovery;
 using Gantry.Requests;
 
@@ -29,13 +30,17 @@ internal sealed record CliRequest(
             SwarmResourceVariables = SwarmVariables(config.SwarmResource),
             IgnoreImexChannelRequests = config.Features.IgnoreImexChannelRequests ?? false,
         };
-        var resolved = RequestResolver.Resolve(facts, options);
+        var devices = ContainerDevices.Resolve(facts, options);
+        var resolved = devices.Gpus;
         if (!resolved.Devices.IsRequested) return null;
         var migConfig = facts.Get("NVIDIA_MIG_CONFIG_DEVICES") ?? "";
         if (migConfig.Length > 0 && !facts.Privileged) throw new GantryException("cannot set MIG_CONFIG_DEVICES in non privileged container");
         var migMonitor = facts.Get("NVIDIA_MIG_MONITOR_DEVICES") ?? "";
         if (migMonitor.Length > 0 && !facts.Privileged) throw new GantryException("cannot set MIG_MONITOR_DEVICES in non privileged container");
-        return new CliRequest(resolved.Devices, migConfig, migMonitor, resolved.ImexChannels,
+        // Of the other kinds, nvidia-container-cli takes IMEX channels (--imex-channel); the gated families are
+        // the runtime's jit-cdi mode's only, as in the original.
+        var imex = devices.Others.FirstOrDefault(r => r.Kind == DeviceKinds.ImexChannel)?.Ids ?? [];
+        return new CliRequest(resolved.Devices, migConfig, migMonitor, imex,
             DriverCapabilityRequest.Resolve(facts, supported), RequirementCheck.Collect(facts, config.DisableRequire), resolved.Warnings);
     }
 

@@ -1,3 +1,4 @@
+using Gantry.Devices;
 using Gantry.Requests;
 
 namespace Gantry.Tests.Requests;
@@ -7,7 +8,14 @@ public sealed class RequestResolverTests
     static ContainerFacts Facts(string[] env, (string, string)[]? mounts = null, Dictionary<string, string>? annotations = null, bool privileged = false) =>
         new(env, mounts ?? [], annotations ?? new Dictionary<string, string>(), privileged);
 
-    static string Resolve(ContainerFacts c, RequestOptions? o = null) => RequestResolver.Resolve(c, o ?? new RequestOptions()).Devices.ToString();
+    // Through Devices/ContainerDevices, which hands RequestResolver the volume mounts that name GPUs; annotations count
+    // as in cdi mode.
+    static ContainerRequest Gpus(ContainerFacts c, RequestOptions? o = null) => ContainerDevices.Resolve(c, o ?? new RequestOptions()).Gpus.For(cdiMode: true);
+
+    static string Resolve(ContainerFacts c, RequestOptions? o = null) => Gpus(c, o).Devices.ToString();
+
+    static IReadOnlyList<string> Imex(ContainerFacts c, RequestOptions o) =>
+        ContainerDevices.Resolve(c, o).Others.FirstOrDefault(r => r.Kind == DeviceKinds.ImexChannel)?.Ids ?? [];
 
     [Theory]
     [InlineData(null, "void")]
@@ -47,7 +55,7 @@ public sealed class RequestResolverTests
     public void Unprivileged_env_requests_are_ignored_with_a_warning_when_config_says_so()
     {
         var o = new RequestOptions { AcceptEnvvarWhenUnprivileged = false };
-        var r = RequestResolver.Resolve(Facts(["NVIDIA_VISIBLE_DEVICES=0"]), o);
+        var r = Gpus(Facts(["NVIDIA_VISIBLE_DEVICES=0"]), o);
         Assert.False(r.Devices.IsRequested);
         Assert.Equal(["Ignoring devices requested by environment variable(s) in unprivileged container: [NVIDIA_VISIBLE_DEVICES]"], r.Warnings);
         Assert.Equal("0", Resolve(Facts(["NVIDIA_VISIBLE_DEVICES=0"], privileged: true), o));
@@ -64,9 +72,9 @@ public sealed class RequestResolverTests
         ];
         var c = Facts(["NVIDIA_VISIBLE_DEVICES=0"], mounts);
         Assert.Equal("0", Resolve(c));
-        var r = RequestResolver.Resolve(c, new RequestOptions { AcceptVolumeMounts = true });
-        Assert.Equal("1,nvidia.com/gpu=2", r.Devices.ToString());
-        Assert.Equal(["5"], r.ImexChannels);
+        var o = new RequestOptions { AcceptVolumeMounts = true };
+        Assert.Equal("1,nvidia.com/gpu=2", Resolve(c, o));
+        Assert.Equal(["5"], Imex(c, o));
     }
 
     [Fact]
@@ -80,8 +88,8 @@ public sealed class RequestResolverTests
     [Fact]
     public void Imex_channels_in_env_form_ignore_all_and_can_be_switched_off()
     {
-        Assert.Equal(["1", "2"], RequestResolver.Resolve(Facts(["NVIDIA_IMEX_CHANNELS=1,2"]), new RequestOptions()).ImexChannels);
-        Assert.Empty(RequestResolver.Resolve(Facts(["NVIDIA_IMEX_CHANNELS=all"]), new RequestOptions()).ImexChannels);
-        Assert.Empty(RequestResolver.Resolve(Facts(["NVIDIA_IMEX_CHANNELS=1"]), new RequestOptions { IgnoreImexChannelRequests = true }).ImexChannels);
+        Assert.Equal(["1", "2"], Imex(Facts(["NVIDIA_IMEX_CHANNELS=1,2"]), new RequestOptions()));
+        Assert.Empty(Imex(Facts(["NVIDIA_IMEX_CHANNELS=all"]), new RequestOptions()));
+        Assert.Empty(Imex(Facts(["NVIDIA_IMEX_CHANNELS=1"]), new RequestOptions { IgnoreImexChannelRequests = true }));
     }
 }

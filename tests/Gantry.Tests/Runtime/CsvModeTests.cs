@@ -82,7 +82,7 @@ public sealed class CsvModeTests(TegraHost host) : IClassFixture<TegraHost>
     public void Dev_entries_become_device_nodes_and_missing_ones_are_skipped()
     {
         Assert.Equal(["/dev/nvgpu/igpu0/ctrl", "/dev/nvgpu/igpu0/power", "/dev/nvhost-ctrl", "/dev/nvmap"],
-            Devices(host.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=0")).Order(StringComparer.Ordinal));
+            SpecView.Devices(host.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=0")).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class CsvModeTests(TegraHost host) : IClassFixture<TegraHost>
         var e = Assert.Throws<GantryException>(() => host.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=1"));
         Assert.StartsWith("unknown device id '1': csv mode has a single device, 0 (or all)", e.Message);
         var none = host.Modify(RuntimeMode.Csv, "NVIDIA_VISIBLE_DEVICES=none");
-        Assert.Empty(Devices(none));
+        Assert.Empty(SpecView.Devices(none));
         Assert.Contains("/usr/share/nvidia-tegra", MountDestinations(none));
     }
 

@@ -25,7 +25,7 @@ public sealed class JitCapabilityTests(JitHost host) : IClassFixture<JitHost>
         Assert.DoesNotContain("libvdpau_nvidia.so.550.54.15", names);
         Assert.DoesNotContain("nvidia_icd.json", names);
         Assert.Contains("nvidia.icd", names); // OpenCL comes with compute
-        Assert.Equal(["/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia0", "/dev/nvidiactl"], Devices(spec).Order(StringComparer.Ordinal));
+        Assert.Equal(["/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia0", "/dev/nvidiactl"], SpecView.Devices(spec).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(SpecView.Hooks(spec), h => h.StartsWith("update-application-profile", StringComparison.Ordinal));
         Assert.Contains(SpecView.Hooks(spec), h => h.StartsWith("enable-cuda-compat", StringComparison.Ordinal));
         Assert.Equal(Injected(spec), Injected(host.Modify(Gpu0, "NVIDIA_DRIVER_CAPABILITIES=")));
@@ -43,7 +43,7 @@ public sealed class JitCapabilityTests(JitHost host) : IClassFixture<JitHost>
         Assert.DoesNotContain("libcuda.so.550.54.15", names);
         Assert.DoesNotContain("nvidia-cuda-mps-control", names);
         Assert.DoesNotContain("nvidia.icd", names);
-        Assert.Equal(["/dev/nvidia0", "/dev/nvidiactl"], Devices(spec).Order(StringComparer.Ordinal));
+        Assert.Equal(["/dev/nvidia0", "/dev/nvidiactl"], SpecView.Devices(spec).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(SpecView.Hooks(spec), h => h.StartsWith("enable-cuda-compat", StringComparison.Ordinal));
         // The symlink hook names only links of mounted libraries.
         Assert.DoesNotContain(SpecView.Hooks(spec), h => h.Contains("libcuda.so", StringComparison.Ordinal));
@@ -59,7 +59,7 @@ public sealed class JitCapabilityTests(JitHost host) : IClassFixture<JitHost>
         Assert.DoesNotContain("libnvidia-ml.so.550.54.15", names);
         Assert.DoesNotContain("nvidia-smi", names);
         Assert.DoesNotContain("socket", names);
-        Assert.Contains("/dev/nvidia-uvm", Devices(spec));
+        Assert.Contains("/dev/nvidia-uvm", SpecView.Devices(spec));
     }
 
     [Fact]
@@ -73,8 +73,8 @@ public sealed class JitCapabilityTests(JitHost host) : IClassFixture<JitHost>
 
         var display = host.Modify(Gpu0, "NVIDIA_DRIVER_CAPABILITIES=display");
         Assert.Contains("libGLX_nvidia.so.550.54.15", MountedNames(display));
-        Assert.Contains("/dev/nvidia-modeset", Devices(display));
-        Assert.DoesNotContain("/dev/nvidia-modeset", Devices(host.Modify(Gpu0, "NVIDIA_DRIVER_CAPABILITIES=graphics")));
+        Assert.Contains("/dev/nvidia-modeset", SpecView.Devices(display));
+        Assert.DoesNotContain("/dev/nvidia-modeset", SpecView.Devices(host.Modify(Gpu0, "NVIDIA_DRIVER_CAPABILITIES=graphics")));
     }
 
     [Fact]
@@ -87,9 +87,9 @@ public sealed class JitCapabilityTests(JitHost host) : IClassFixture<JitHost>
         Assert.Contains("nvidia_icd.json", names);
         Assert.Contains("10_nvidia.json", names);
         Assert.DoesNotContain("libcuda.so.550.54.15", names);
-        Assert.Contains(Devices(spec), d => d.StartsWith("/dev/dri/", StringComparison.Ordinal));
+        Assert.Contains(SpecView.Devices(spec), d => d.StartsWith("/dev/dri/", StringComparison.Ordinal));
         Assert.Contains(SpecView.Hooks(spec), h => h.StartsWith("update-application-profile", StringComparison.Ordinal));
-        Assert.DoesNotContain(Devices(host.Modify(Gpu0)), d => d.StartsWith("/dev/dri/", StringComparison.Ordinal));
+        Assert.DoesNotContain(SpecView.Devices(host.Modify(Gpu0)), d => d.StartsWith("/dev/dri/", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class JitCapabilityTests(JitHost host) : IClassFixture<JitHost>
         Assert.Contains("libnvidia-ngx.so.550.54.15", MountedNames(all));
         Assert.Contains("libnvidia-vulkan-producer.so.550.54.15", MountedNames(all));
         Assert.Equal(["/dev/nvidia-modeset", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia0", "/dev/nvidiactl"],
-            Devices(all).Where(d => !d.StartsWith("/dev/dri/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+            SpecView.Devices(all).Where(d => !d.StartsWith("/dev/dri/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class JitCapabilityTests(JitHost host) : IClassFixture<JitHost>
     public void None_gets_the_driver_files_of_its_capabilities_and_no_gpu()
     {
         var spec = host.Modify("NVIDIA_VISIBLE_DEVICES=none", "NVIDIA_DRIVER_CAPABILITIES=utility");
-        Assert.Equal(["/dev/nvidiactl"], Devices(spec));
+        Assert.Equal(["/dev/nvidiactl"], SpecView.Devices(spec));
         Assert.Contains("nvidia-smi", MountedNames(spec));
     }
 }

@@ -22,7 +22,7 @@ public sealed class JitGatedDeviceTests : IClassFixture<JitHost>
     }
 
     static List<string> Gated(System.Text.Json.Nodes.JsonObject spec) =>
-        Devices(spec).Where(d => !d.StartsWith("/dev/nvidia", StringComparison.Ordinal) || d.StartsWith("/dev/nvidia-fs", StringComparison.Ordinal)
+        SpecView.Devices(spec).Where(d => !d.StartsWith("/dev/nvidia", StringComparison.Ordinal) || d.StartsWith("/dev/nvidia-fs", StringComparison.Ordinal)
                                  || d.StartsWith("/dev/nvidia-nvswitch", StringComparison.Ordinal) || d.StartsWith("/dev/nvidia-caps-imex", StringComparison.Ordinal))
             .Where(d => !d.StartsWith("/dev/dri", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
 
@@ -56,7 +56,7 @@ public sealed class JitGatedDeviceTests : IClassFixture<JitHost>
     [Fact]
     public void Gated_families_need_a_gpu_container()
     {
-        Assert.Empty(Devices(_host.Modify("NVIDIA_GDS=enabled")));
+        Assert.Empty(SpecView.Devices(_host.Modify("NVIDIA_GDS=enabled")));
     }
 
     [Fact]
