@@ -176,6 +176,22 @@ public sealed class RuntimeConfigureTests
         Assert.False(File.Exists(cfg + ".gantry.bak"));
     }
 
+    [Theory]
+    [InlineData("docker", "docker-daemon.input.json", "daemon.json")]
+    [InlineData("containerd", "containerd-v2.input.toml", "config.toml")]
+    [InlineData("crio", "crio.input.conf", "crio.conf")]
+    public void An_immutable_target_is_one_error_naming_it_and_leaves_no_backup(string runtime, string fixture, string name)
+    {
+        var (dir, cfg) = Setup(fixture, name);
+        using var _ = dir;
+        using var immutable = Support.Immutable.TrySet(cfg);
+        if (immutable is null) return; // chattr +i is not available here
+        var e = Assert.Throws<GantryException>(() => Ctk("configure", "--runtime", runtime, "--config", cfg, "--drop-in-config", "", "--set-as-default"));
+        Assert.Equal($"cannot write {cfg}: {cfg} is immutable (chattr +i); remove the attribute with chattr -i to change it; the file was not changed", e.Message);
+        Assert.Equal(EngineFixtures.Read(fixture), File.ReadAllText(cfg));
+        Assert.Equal([cfg], Directory.GetFileSystemEntries(dir.Path));
+    }
+
     [Fact]
     public void Docker_rejects_a_drop_in_and_unknown_runtimes_are_usage_errors()
     {

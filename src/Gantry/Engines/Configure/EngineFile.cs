@@ -26,10 +26,14 @@ internal static class EngineFile
         var old = Read(path);
         if (old == change.Text) return false;
         if (old is not null) CheckWritable(path);
+        var backup = false;
         try
         {
             if (change.Backup && old is not null && !File.Exists(path + BackupSuffix))
+            {
                 AtomicFile.WriteText(path + BackupSuffix, old, File.GetUnixFileMode(path));
+                backup = true;
+            }
             if (change.Text is null)
             {
                 File.Delete(path);
@@ -43,7 +47,9 @@ internal static class EngineFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new GantryException($"cannot write {path}: {e.Message}; the file was not changed", e);
+            // Nothing changed, so nothing is left: the backup made for this change goes too.
+            if (backup) try { File.Delete(path + BackupSuffix); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw new GantryException($"cannot write {path}: {WriteFailure.Cause(path, e)}; the file was not changed", e);
         }
         return true;
     }
