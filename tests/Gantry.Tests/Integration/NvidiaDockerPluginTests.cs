@@ -210,4 +210,35 @@ public sealed class NvidiaDockerPluginLifeTests
         Assert.Equal(1, missing.ExitCode);
         Assert.Matches(@"nvidia-docker-plugin \| \d{4}/\d\d/\d\d \d\d:\d\d:\d\d Error: driver root .* does not exist", missing.Stderr);
     }
+
+    [PluginTheory]
+    [InlineData("notanaddress", "invalid listen address 'notanaddress': missing port (expected host:port, e.g. localhost:3476)")]
+    [InlineData("127.0.0.1:99999", "invalid listen address '127.0.0.1:99999': the port must be a number from 0 to 65535")]
+    [InlineData("127.0.0.1:abc", "invalid listen address '127.0.0.1:abc': the port must be a number from 0 to 65535")]
+    public void A_bad_listen_address_is_a_usage_error_before_anything_is_created(string address, string message)
+    {
+        using var dir = Sim.Host("--gpus", "1");
+        var socketDir = Path.Combine(dir["sock"], "a", "b");
+        var r = TestEnvironment.Run(PluginProcess.Binary, "--driver-root", dir["host"], "-s", socketDir, "-d", dir["volumes"], "-l", address);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith(message + "\nUsage of ", r.Stderr);
+        Assert.DoesNotContain("Provisioning", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.False(Directory.Exists(dir["sock"]), "nothing should be created");
+    }
+
+    [PluginFact]
+    public void A_busy_port_is_one_error_line_and_leaves_no_socket_directory()
+    {
+        using var dir = Sim.Host("--gpus", "1");
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
+        var socketDir = Path.Combine(dir["sock"], "a");
+        var r = TestEnvironment.Run(PluginProcess.Binary, "--driver-root", dir["host"], "-s", socketDir, "-d", dir["volumes"], "-l", $"127.0.0.1:{port}");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches($@"Error: cannot listen on 127\.0\.0\.1:{port}: the address is already in use\n$", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.False(Directory.Exists(dir["sock"]), "the socket directory should not be left behind");
+    }
 }
