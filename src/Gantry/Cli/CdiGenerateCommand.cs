@@ -30,10 +30,10 @@ internal static class CdiGenerateCommand
         .List("enable-hook", "hooks to put in the spec even if disabled by default", null, ["enable-hooks"], ["NVIDIA_CTK_CDI_GENERATE_ENABLED_HOOKS"])
         .List("feature-flag", "feature flags", null, ["feature-flags"], ["NVIDIA_CTK_CDI_GENERATE_FEATURE_FLAGS"])
         .Bool("no-all-device", "do not generate the 'all' device", null, ["NVIDIA_CTK_CDI_GENERATE_NO_ALL_DEVICE"])
-        .List("device-id", "the devices to generate (default: all)", "all", ["device-ids", "device", "devices"], ["NVIDIA_CTK_CDI_GENERATE_DEVICE_IDS"])
+        .List("device-id", "the devices to generate", "all", ["device-ids", "device", "devices"], ["NVIDIA_CTK_CDI_GENERATE_DEVICE_IDS"])
         .Bool("help", "show help", ["h"]);
 
-    public static int Run(string[] args, Log log)
+    public static int Run(string[] args, Log log, string? toolkitConfig = null)
     {
         var f = Flags().Parse(args);
         if (f.GetBool("help")) { Console.WriteLine("USAGE: nvidia-ctk cdi generate [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
@@ -52,7 +52,10 @@ internal static class CdiGenerateCommand
         var ids = f.GetList("device-id");
         var noAll = f.GetBool("no-all-device");
         if (ids.Contains("none") && !noAll) { log.Warning("Disabling generation of 'all' device"); noAll = true; }
-        var roots = new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root"));
+        // As the original: --driver-root, else $NVIDIA_CTK_DRIVER_ROOT, else nvidia-container-cli.root of the global --config file.
+        var configuredRoot = ConfiguredDriverRoot(toolkitConfig);
+        var driverRoot = f.Get("driver-root") is { Length: > 0 } given ? given : configuredRoot ?? "/";
+        var roots = new HostRoots(driverRoot, f.Get("dev-root"));
         if (mode == "csv" || (mode == "auto" && Discovery.Tegra.TegraPlatform.IsTegraWithoutNvml(roots, log)))
             return CsvGenerate.Run(f, roots, format, noAll, log);
         var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions
@@ -72,5 +75,15 @@ internal static class CdiGenerateCommand
         SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
         log.Info($"Generated CDI spec with version {spec.CdiVersion}");
         return 0;
+    }
+
+    /// <summary>nvidia-container-cli.root of the config file named by the global --config (or $NVIDIA_CTK_CONFIG); null without one.</summary>
+    static string? ConfiguredDriverRoot(string? path)
+    {
+        if (string.IsNullOrEmpty(path)) return null;
+        if (Directory.Exists(path)) throw new GantryException($"config file {path} (from --config or NVIDIA_CTK_CONFIG) is a directory, not a file");
+        if (!File.Exists(path)) throw new GantryException($"config file {path} (from --config or NVIDIA_CTK_CONFIG) does not exist");
+        var root = Config.ToolkitConfigFile.Load(path).NvidiaContainerCli.Root;
+        return string.IsNullOrEmpty(root) ? null : root;
     }
 }

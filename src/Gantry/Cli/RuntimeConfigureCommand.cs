@@ -14,7 +14,7 @@ internal static class RuntimeConfigureCommand
             throw new UsageException("runtime needs a command: configure, unconfigure");
         var flags = Flags();
         flags.Parse(args[1..]);
-        if (flags.GetBool("help")) { stdout.Write($"nvidia-ctk runtime {args[0]} [options]\n\n" + flags.Usage()); return 0; }
+        if (flags.GetBool("help")) { stdout.Write(Help(args[0])); return 0; }
         if (flags.Positionals.Count > 0) throw new UsageException($"unexpected argument '{flags.Positionals[0]}'");
         var undo = args[0] == "unconfigure" || flags.GetBool("unset");
         var engine = flags.Get("runtime") switch
@@ -42,6 +42,18 @@ internal static class RuntimeConfigureCommand
         if (!any) log.Info($"{o.ConfigPath} already {(undo ? "has no" : "has the")} '{o.RuntimeName}' runtime configured; nothing changed");
         else log.Info($"It is recommended that {flags.Get("runtime")} daemon be restarted.");
         return 0;
+    }
+
+    // Configure's options that unconfigure has no use for: accepted (so that the configure command line, with
+    // "un" put in front, undoes it) but not listed in its help.
+    static readonly string[] ConfigureOnly = ["nvidia-runtime-path", "nvidia-runtime-hook-path", "nvidia-set-as-default", "cdi.enabled", "unset"];
+
+    static string Help(string verb)
+    {
+        if (verb == "configure") return $"nvidia-ctk runtime configure [options]\n\n" + Flags().Usage();
+        var used = Flags().Usage().Split('\n').Where(line => !ConfigureOnly.Any(name => line.StartsWith($"   --{name}", StringComparison.Ordinal)));
+        return "nvidia-ctk runtime unconfigure [options]\n\n" + string.Join('\n', used) +
+               "(configure's other options are accepted and ignored, so that the configure command line undoes it)\n";
     }
 
     static FlagSet Flags() => new FlagSet()
