@@ -30,7 +30,15 @@ internal static class RuntimeCommand
             parsed.Version ? null : rt.Debug, parsed.Version ? null : parsed.LogFile, parsed.LogFormat == "json");
         try
         {
-            if (!levelValid) log.Warning($"invalid log-level \"{rt.LogLevel}\" in config.toml; using info");
+            if (!levelValid)
+            {
+                // A new container is refused (the admin sees why at once); the others are only logged, so that
+                // containers started before the edit can still be stopped and deleted.
+                var problem = $"invalid nvidia-container-runtime.log-level \"{rt.LogLevel}\" in {configPath}: use one of " +
+                              string.Join(", ", ConfigValues.AllowedValues(ConfigValues.LogLevel)!);
+                if (parsed.IsCreate) throw new Cli.GantryException(problem);
+                log.Warning(problem + "; using info");
+            }
             var pathEnv = Environment.GetEnvironmentVariable("PATH");
             var runtime = BinaryLookup.ResolveRuntime(rt.Runtimes, pathEnv);
             log.Debug($"Using low-level runtime {runtime}");
