@@ -61,8 +61,9 @@ internal static class RuntimeCommand
         }
         catch (Exception e) when (e is Cli.GantryException or Cli.UsageException or OciSpecException or RequirementException)
         {
-            log.Error(e.Message);
-            throw e as Cli.GantryException ?? new Cli.GantryException(e.Message, e);
+            var message = e is RequirementException r ? r.Described : e.Message;
+            log.Error(message);
+            throw e as Cli.GantryException ?? new Cli.GantryException(message, e);
         }
     }
 

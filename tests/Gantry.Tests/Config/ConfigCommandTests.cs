@@ -60,6 +60,28 @@ public sealed class ConfigCommandTests
     }
 
     [Fact]
+    public void A_directory_as_the_config_file_is_named_as_such()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<GantryException>(() => Run("-c", dir.Path, "--set", "nvidia-container-runtime.mode=cdi"));
+        Assert.Equal($"config file {dir.Path} is a directory; name the config.toml file itself with --config-file (-c)", e.Message);
+        var load = Assert.Throws<GantryException>(() => ToolkitConfigFile.Load(dir.Path));
+        Assert.Equal($"config file {dir.Path} is a directory, not a file", load.Message);
+    }
+
+    [Fact]
+    public void An_output_in_an_immutable_directory_names_the_directory_and_no_temp_file()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("locked"));
+        using var immutable = Gantry.Tests.Support.Immutable.TrySet(dir.File("locked"));
+        if (immutable is null) return; // chattr +i is not available here
+        var output = dir.File("locked/config.toml");
+        var e = Assert.Throws<GantryException>(() => Run("-c", dir.File("none.toml"), "-o", output));
+        Assert.Equal($"cannot write {output}: the directory {dir.File("locked")} is immutable (chattr +i); no file can be created or replaced in it", e.Message);
+    }
+
+    [Fact]
     public void Set_on_a_missing_file_renders_the_defaults_with_the_change()
     {
         using var dir = new TempDir();
