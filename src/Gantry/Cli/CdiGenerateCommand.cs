@@ -49,6 +49,7 @@ internal static class CdiGenerateCommand
         };
 
         var features = f.GetList("feature-flag");
+        WarnUnknown(f, features, log);
         var ids = f.GetList("device-id");
         var noAll = f.GetBool("no-all-device");
         if (ids.Contains("none") && !noAll) { log.Warning("Disabling generation of 'all' device"); noAll = true; }
@@ -72,9 +73,38 @@ internal static class CdiGenerateCommand
             NamingStrategies = f.GetList("device-name-strategy"), DeviceIds = ids, NoAllDevice = noAll,
             AdditionalGids = !features.Contains("no-additional-gids-for-device-nodes"),
         });
-        SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
+        var written = SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
         log.Info($"Generated CDI spec with version {spec.CdiVersion}");
+        CdiGenerateCommand.SayWhereWritten(f.Get("output"), written, log);
         return 0;
+    }
+
+    // The original's feature flags (pkg/nvcdi); Gantry acts on no-additional-gids-for-device-nodes and takes the others.
+    static readonly string[] KnownFeatureFlags =
+    [
+        "enable-explicit-driver-libraries", "disable-nvsandboxutils", "disable-nvsandbox-utils", "enable-coherent-annotations",
+        "disable-multiple-csv-devices", "no-additional-gids-for-device-nodes", "disable-ipc-discoverer",
+    ];
+
+    // A misspelt hook or feature flag would otherwise change nothing without a word, as in the original.
+    static void WarnUnknown(FlagSet f, List<string> features, Log log)
+    {
+        foreach (var flag in new[] { "disable-hook", "enable-hook" })
+            foreach (var name in f.GetList(flag).Distinct().Where(n => n != "all" && !HookFactory.KnownHooks.Contains(n)))
+                log.Warning($"Ignoring unknown hook '{name}' in --{flag}: the hooks are {string.Join(", ", HookFactory.KnownHooks)}" +
+                            (flag == "disable-hook" ? " (or all)" : ""));
+        foreach (var name in features.Distinct().Where(n => !KnownFeatureFlags.Contains(n)))
+            log.Warning($"Ignoring unknown feature flag '{name}': the feature flags are {string.Join(", ", KnownFeatureFlags.Where(k => k != "disable-nvsandbox-utils"))}");
+    }
+
+    /// <summary>Names the file written; an --output that names a directory is written beside it as the original does, and said so.</summary>
+    internal static void SayWhereWritten(string? output, string written, Log log)
+    {
+        if (written == "-") return;
+        if (!string.IsNullOrEmpty(output) && (output.EndsWith('/') || Directory.Exists(output)))
+            log.Warning($"--output {output} is a directory: the spec was written to {written}, as the original does; " +
+                        $"name the file to write into it (e.g. --output={Path.Combine(output, "nvidia.yaml")})");
+        log.Info($"Wrote CDI spec to {written}");
     }
 
     /// <summary>nvidia-container-cli.root of the config file named by the global --config (or $NVIDIA_CTK_CONFIG); null without one.</summary>
