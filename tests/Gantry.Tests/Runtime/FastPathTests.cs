@@ -55,6 +55,27 @@ public sealed class FastPathTests : IDisposable
     }
 
     [BinaryFact]
+    public void The_records_are_capped_and_the_oldest_go_first()
+    {
+        Directory.CreateDirectory(CacheDir);
+        var now = DateTime.UtcNow;
+        var stale = Enumerable.Range(0, FastPathCache.MaxRecords + 6).Select(i => Path.Combine(CacheDir, i.ToString("x16"))).ToList();
+        for (var i = 0; i < stale.Count; i++)
+        {
+            File.WriteAllText(stale[i], "gantry-shim-fastpath 1\n");
+            File.SetLastWriteTimeUtc(stale[i], now.AddMinutes(-1000 + i));
+        }
+        File.WriteAllText(Path.Combine(CacheDir, "not-a-record"), "");
+        Assert.Equal(0, Shim("state", "c1").ExitCode);
+        var records = Directory.GetFiles(CacheDir).Where(f => Path.GetFileName(f) != "not-a-record").ToList();
+        Assert.Equal(FastPathCache.MaxRecords, records.Count);
+        Assert.Contains(Path.Combine(CacheDir, FastPathCache.Key(Config, "/usr/bin:/bin")), records);
+        Assert.DoesNotContain(stale[0], records);
+        Assert.Contains(stale[^1], records);
+        Assert.True(File.Exists(Path.Combine(CacheDir, "not-a-record")));
+    }
+
+    [BinaryFact]
     public void A_recorded_resolution_is_replayed_for_commands_other_than_create()
     {
         Assert.Equal(0, Shim("state", "c1").ExitCode);
