@@ -71,6 +71,7 @@ internal sealed class PluginServer
         var response = context.Response;
         response.StatusCode = reply.Status;
         if (reply.ContentType is not null) response.ContentType = reply.ContentType;
+        if (reply.Allow is not null) response.Headers.Allow = reply.Allow;
         if (reply.Status >= 400 && reply.ContentType == HttpReply.PlainText) response.Headers.XContentTypeOptions = "nosniff";
         response.ContentLength = reply.Body.Length;
         try { await response.Body.WriteAsync(reply.Body, context.RequestAborted); }

@@ -58,11 +58,18 @@ public sealed class NvidiaDockerPluginTests(PluginHostFixture host) : IClassFixt
     }
 
     [PluginFact]
-    public async Task A_wrong_method_is_404()
+    public async Task A_wrong_method_on_a_rest_path_is_405_naming_get_and_an_unknown_path_is_404()
     {
         using var client = Plugin.RestClient();
-        using var r = await client.PostAsync("gpu/info", new StringContent(""));
-        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        foreach (var path in new[] { "gpu/info", "v1.0/docker/cli", "metrics" })
+        {
+            using var r = await client.PostAsync(path, new StringContent(""));
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, r.StatusCode);
+            Assert.Equal(["GET"], r.Content.Headers.Allow);
+            Assert.Equal("405 method not allowed\n", await r.Content.ReadAsStringAsync());
+        }
+        using var missing = await client.PostAsync("gpu/nothing", new StringContent(""));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         using var plugin = Plugin.PluginClient();
         using var g = await plugin.GetAsync("VolumeDriver.List");
         Assert.Equal(HttpStatusCode.NotFound, g.StatusCode);
