@@ -152,6 +152,63 @@ public sealed class RuntimeConfigureTests
     }
 
     [Theory]
+    [InlineData("containerd", "containerd-v2.input.toml", "config.toml", "/etc/containerd/conf.d/99-nvidia.toml", "imports it")]
+    [InlineData("crio", "crio.input.conf", "crio.conf", "/etc/crio/crio.conf.d/99-nvidia.toml", "is only read")]
+    public void With_config_the_default_drop_in_under_etc_is_said_and_dry_run_labels_each_document(string runtime, string fixture, string name, string dropIn, string role)
+    {
+        var (dir, cfg) = Setup(fixture, name);
+        using var _ = dir;
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--runtime", runtime, "--config", cfg, "--dry-run"], new Log(stderr, LogLevel.Info), stdout);
+        Assert.Contains($"INFO: The runtime goes to the default drop-in {dropIn}, also with --config ({cfg} {role}); " +
+                        $"--drop-in-config=\"\" edits {cfg} in place, --drop-in-config=PATH writes elsewhere", stderr.ToString());
+        Assert.Contains($"INFO: would write {dropIn}:", stderr.ToString());
+        Assert.StartsWith($"# {dropIn}\n", stdout.ToString());
+        if (runtime == "containerd")
+        {
+            Assert.Contains($"INFO: would write {cfg}:", stderr.ToString());
+            Assert.Contains($"\n# {cfg}\n", stdout.ToString());
+        }
+        Assert.False(File.Exists(dropIn), "a dry run writes nothing");
+    }
+
+    [Fact]
+    public void Docker_dry_run_stays_plain_json_and_the_label_goes_to_stderr()
+    {
+        var (dir, cfg) = Setup("docker-daemon.input.json", "daemon.json");
+        using var _ = dir;
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--config", cfg, "--dry-run"], new Log(stderr, LogLevel.Info), stdout);
+        Assert.StartsWith("{", stdout.ToString());
+        Assert.Contains($"INFO: would write {cfg}:", stderr.ToString());
+    }
+
+    [Fact]
+    public void Every_file_written_is_named_the_backup_too()
+    {
+        var (dir, cfg) = Setup("containerd-v2.input.toml", "config.toml");
+        using var _ = dir;
+        var dropIn = dir.File("conf.d/99-nvidia.toml");
+        var stderr = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--runtime", "containerd", "--config", cfg, "--drop-in-config", dropIn], new Log(stderr, LogLevel.Info), TextWriter.Null);
+        Assert.Contains($"INFO: Wrote updated config to {dropIn}", stderr.ToString());
+        Assert.Contains($"INFO: Wrote updated config to {cfg}", stderr.ToString());
+        Assert.Contains($"INFO: Kept the original {cfg} as {cfg}.gantry.bak", stderr.ToString());
+        Assert.DoesNotContain("default drop-in", stderr.ToString());
+    }
+
+    [Fact]
+    public void Configure_help_names_the_drop_in_defaults_that_hold_with_config()
+    {
+        var stdout = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--help"], Quiet, stdout);
+        Assert.Contains("containerd /etc/containerd/conf.d/99-nvidia.toml, crio /etc/crio/crio.conf.d/99-nvidia.toml, also when --config is given", stdout.ToString());
+        Assert.Contains("crio: --config is only read", stdout.ToString());
+    }
+
+    [Theory]
     [InlineData("daemon.json", "docker", "{\n  \"a\": 1,\n  \"b\": \n}\n", "daemon.json:4:1: invalid JSON")]
     [InlineData("config.toml", "containerd", "version = 2\n[plugins\n", "config.toml:2:9: invalid TOML")]
     public void Malformed_input_is_one_error_naming_file_and_position_and_nothing_is_written(string name, string runtime, string text, string where)

@@ -44,6 +44,7 @@ internal static class EngineFile
                 AtomicFile.WriteText(path, change.Text, old is null ? (UnixFileMode)0b110_100_100 : File.GetUnixFileMode(path));
                 log.Info($"Wrote updated config to {path}");
             }
+            if (backup) log.Info($"Kept the original {path} as {path + BackupSuffix}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
