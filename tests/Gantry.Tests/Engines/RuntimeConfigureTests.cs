@@ -58,6 +58,64 @@ public sealed class RuntimeConfigureTests
         Assert.False(File.Exists(dropIn));
     }
 
+    [Theory]
+    [InlineData("docker", "docker-daemon.input.json", "daemon.json", false, "--set-as-default --enable-cdi")]
+    [InlineData("docker", "docker-daemon.input.json", "daemon.json", false, "")]
+    [InlineData("containerd", "containerd-v2.input.toml", "config.toml", true, "--set-as-default --enable-cdi")]
+    [InlineData("containerd", "containerd-v2.input.toml", "config.toml", false, "--set-as-default")]
+    [InlineData("containerd", "containerd-v1.input.toml", "config.toml", true, "")]
+    [InlineData("containerd", "containerd-v3.input.toml", "config.toml", true, "--set-as-default")]
+    [InlineData("containerd", "containerd-v3.input.toml", "config.toml", false, "--enable-cdi")]
+    [InlineData("crio", "crio.input.conf", "crio.conf", true, "--set-as-default")]
+    [InlineData("crio", "crio.input.conf", "crio.conf", false, "--set-as-default")]
+    [InlineData("containerd", "user:# my containerd\nversion = 2\n\n[plugins]\n", "config.toml", true, "")]
+    [InlineData("containerd", "user:# only a version\nversion = 2\n", "config.toml", true, "--set-as-default")]
+    [InlineData("containerd", "user:version = 2\n\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  default_runtime_name = \"runc\" # ours\n", "config.toml", false, "--set-as-default")]
+    public void Unconfigure_with_only_the_paths_gives_back_the_original_bytes_and_leaves_nothing(string runtime, string fixture, string name, bool dropIn, string extra)
+    {
+        var text = fixture.StartsWith("user:") ? fixture[5..] : EngineFixtures.Read(fixture);
+        using var dir = new TempDir();
+        var cfg = dir.Write(name, text);
+        string[] paths = ["--runtime", runtime, "--config", cfg, "--drop-in-config", dropIn ? dir.File("conf.d/99-nvidia.toml") : ""];
+        Ctk(["configure", .. paths, .. extra.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+        Assert.True(File.ReadAllText(cfg) != text || File.Exists(dir.File("conf.d/99-nvidia.toml")), "configure should have changed something");
+        Ctk(["unconfigure", .. paths]);
+        Assert.Equal(text, File.ReadAllText(cfg));
+        Assert.Equal([cfg], Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_file_edited_after_configure_is_undone_key_by_key_keeping_the_users_empty_tables_and_version()
+    {
+        using var dir = new TempDir();
+        var cfg = dir.Write("config.toml", "# my containerd\nversion = 2\n\n[plugins]\n");
+        var dropIn = dir.File("conf.d/99-nvidia.toml");
+        Ctk("configure", "--runtime", "containerd", "--config", cfg, "--drop-in-config", dropIn);
+        File.AppendAllText(cfg, "# edited later\n");
+        Ctk("unconfigure", "--runtime", "containerd", "--config", cfg, "--drop-in-config", dropIn);
+        Assert.Equal("# my containerd\nversion = 2\n\n[plugins]\n# edited later\n", File.ReadAllText(cfg));
+        Assert.False(File.Exists(dropIn));
+    }
+
+    [Fact]
+    public void A_symlinked_daemon_json_stays_a_link_and_its_target_is_edited_and_restored()
+    {
+        using var dir = new TempDir();
+        var target = dir.Write("real/daemon.json", EngineFixtures.Read("docker-daemon.input.json"));
+        var link = dir.File("daemon.json");
+        File.CreateSymbolicLink(link, target);
+        var stderr = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--config", link], new Log(stderr, LogLevel.Info), TextWriter.Null);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Contains("\"nvidia\"", File.ReadAllText(target));
+        Assert.Contains($"INFO: {link} is a symbolic link: editing its target {target}", stderr.ToString());
+        Assert.True(File.Exists(target + ".gantry.bak"));
+        Ctk("unconfigure", "--config", link);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Equal(EngineFixtures.Read("docker-daemon.input.json"), File.ReadAllText(target));
+        Assert.False(File.Exists(target + ".gantry.bak"));
+    }
+
     [Fact]
     public void Containerd_v2_writes_a_drop_in_that_inherits_runc_options_and_imports_it()
     {
