@@ -51,6 +51,8 @@ internal static class Program
         var roots = new HostRoots(o.DriverRoot, o.DevRoot);
         if (!Directory.Exists(roots.DriverRoot))
             throw new GantryException($"driver root {roots.DriverRoot} does not exist; point --driver-root at the directory the driver is installed in");
+        foreach (var (flag, dir) in new[] { ("-s", o.SocketDir), ("-d", o.VolumesDir) })
+            if (NotADirectory(dir) is { } file) throw new GantryException($"{flag} {dir}: {file} is a file, not a directory");
         log.Info("Loading NVIDIA unified memory");
         UvmModule.Ensure(roots);
 
@@ -82,7 +84,9 @@ internal static class Program
         try
         {
             StartRemote(servers[1], o.ListenAddress, stop.Token);
-            socketDir = CreatedDirectories.Create(o.SocketDir, (UnixFileMode)0b111_000_000);
+            try { socketDir = CreatedDirectories.Create(o.SocketDir, (UnixFileMode)0b111_000_000); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { throw new GantryException($"cannot create the socket directory {o.SocketDir}: {WriteFailure.Cause(o.SocketPath, e)}"); }
             if (File.Exists(o.SocketPath)) File.Delete(o.SocketPath);
             servers[0].StartAsync(stop.Token).GetAwaiter().GetResult();
             started = true;
@@ -105,6 +109,14 @@ internal static class Program
         }
         log.Info("Successfully terminated");
         return 0;
+    }
+
+    /// <summary>The file that stands where <paramref name="dir"/> or one of its parents should be a directory, if any.</summary>
+    static string? NotADirectory(string dir)
+    {
+        for (var p = Path.GetFullPath(dir); p is not null; p = Path.GetDirectoryName(p))
+            if (File.Exists(p)) return p;
+        return null;
     }
 
     static void StartRemote(PluginServer server, string address, CancellationToken cancel)

@@ -234,6 +234,21 @@ public sealed class NvidiaDockerPluginLifeTests
         Assert.False(Directory.Exists(dir["sock"]), "nothing should be created");
     }
 
+    [PluginTheory]
+    [InlineData("-s")]
+    [InlineData("-d")]
+    public void A_socket_or_volume_directory_that_is_a_file_is_refused_before_anything_starts(string flag)
+    {
+        using var dir = Sim.Host("--gpus", "1");
+        File.WriteAllText(dir["file"], "");
+        string[] dirs = flag == "-s" ? ["-s", dir["file/sock"], "-d", dir["volumes"]] : ["-s", dir["sock"], "-d", dir["file/volumes"]];
+        var r = TestEnvironment.Run(PluginProcess.Binary, ["--driver-root", dir["host"], "-l", "127.0.0.1:0", .. dirs]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches($@"Error: {flag} {dir["file"]}/\w+: {dir["file"]} is a file, not a directory\n$", r.Stderr);
+        Assert.DoesNotContain("Loading", r.Stderr);
+        Assert.False(Directory.Exists(dir["sock"]) || Directory.Exists(dir["volumes"]));
+    }
+
     [PluginFact]
     public void A_busy_port_is_one_error_line_and_leaves_no_socket_directory()
     {
