@@ -1,4 +1,5 @@
 using Gantry.Common;
+using Gantry.NvidiaDocker;
 
 namespace Gantry.Plugin;
 
@@ -7,6 +8,7 @@ internal sealed record PluginOptions
 {
     public bool PrintVersion { get; init; }
     public string ListenAddress { get; init; } = "localhost:3476";
+    public ListenAddress Listen { get; init; } = new("localhost", 3476);
     public string VolumesDir { get; init; } = "/var/lib/nvidia-docker/volumes";
     public string SocketDir { get; init; } = "/run/docker/plugins";
     public string DriverRoot { get; init; } = "/";
@@ -32,9 +34,11 @@ internal sealed record PluginOptions
     {
         var f = Flags().Parse(args);
         if (f.Positionals.Count > 0) throw new UsageException($"unexpected argument '{f.Positionals[0]}'");
+        var listen = f.GetOr("l", "localhost:3476");
+        if (!NvidiaDocker.ListenAddress.TryParse(listen, out var address, out var error)) throw new UsageException(error);
         return new PluginOptions
         {
-            PrintVersion = f.GetBool("v"), ListenAddress = f.GetOr("l", "localhost:3476"), VolumesDir = f.GetOr("d", "/var/lib/nvidia-docker/volumes"),
+            PrintVersion = f.GetBool("v"), ListenAddress = listen, Listen = address, VolumesDir = f.GetOr("d", "/var/lib/nvidia-docker/volumes"),
             SocketDir = f.GetOr("s", "/run/docker/plugins"), DriverRoot = f.GetOr("driver-root", "/"), DevRoot = f.Get("dev-root"),
             SpecFile = f.Get("spec-file"),
         };

@@ -71,6 +71,7 @@ internal sealed class PluginServer
         var response = context.Response;
         response.StatusCode = reply.Status;
         if (reply.ContentType is not null) response.ContentType = reply.ContentType;
+        if (reply.Allow is not null) response.Headers.Allow = reply.Allow;
         if (reply.Status >= 400 && reply.ContentType == HttpReply.PlainText) response.Headers.XContentTypeOptions = "nosniff";
         response.ContentLength = reply.Body.Length;
         try { await response.Body.WriteAsync(reply.Body, context.RequestAborted); }
@@ -100,21 +101,18 @@ internal sealed class PluginServer
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
-    /// <summary>Kestrel listen options for "host:port" as Go's net.Listen takes it ("localhost:3476", ":3476", "[::1]:3476").</summary>
-    public static Action<KestrelServerOptions> Tcp(string address)
+    /// <summary>Kestrel listen options for an address as Go's net.Listen takes it ("localhost:3476", ":3476", "[::1]:3476"); a name is resolved now.</summary>
+    public static Action<KestrelServerOptions> Tcp(ListenAddress address)
     {
-        var colon = address.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(address[(colon + 1)..], System.Globalization.NumberStyles.None, null, out var port) || port > 65535)
-            throw new UsageException($"invalid listen address '{address}': expected host:port");
-        var host = address[..colon].Trim('[', ']');
+        var (host, port) = (address.Host, address.Port);
         if (host.Length == 0) return o => o.ListenAnyIP(port);
         if (IPAddress.TryParse(host, out var ip)) return o => o.Listen(ip, port);
         IPAddress[] resolved;
         try { resolved = Dns.GetHostAddresses(host); }
-        catch (System.Net.Sockets.SocketException e) { throw new GantryException($"cannot resolve listen address '{address}': {e.Message}"); }
+        catch (System.Net.Sockets.SocketException e) { throw new GantryException($"cannot resolve the listen address '{host}:{port}': {e.Message}"); }
         // As Go does: listen on the first address the name resolves to (127.0.0.1 for localhost).
         var first = resolved.OrderBy(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).FirstOrDefault()
-            ?? throw new GantryException($"listen address '{address}' resolves to nothing");
+            ?? throw new GantryException($"the listen address '{host}:{port}' resolves to nothing");
         return o => o.Listen(first, port);
     }
 

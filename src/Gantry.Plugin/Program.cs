@@ -46,9 +46,13 @@ internal static class Program
 
     static int Serve(PluginOptions o, Log log)
     {
+        // Everything that can be refused is checked before the first side effect (module, volumes, socket directory).
+        var listen = PluginServer.Tcp(o.Listen);
         var roots = new HostRoots(o.DriverRoot, o.DevRoot);
         if (!Directory.Exists(roots.DriverRoot))
             throw new GantryException($"driver root {roots.DriverRoot} does not exist; point --driver-root at the directory the driver is installed in");
+        foreach (var (flag, dir) in new[] { ("-s", o.SocketDir), ("-d", o.VolumesDir) })
+            if (NotADirectory(dir) is { } file) throw new GantryException($"{flag} {dir}: {file} is a file, not a directory");
         log.Info("Loading NVIDIA unified memory");
         UvmModule.Ensure(roots);
 
@@ -64,21 +68,28 @@ internal static class Program
         var volumes = new VolumePluginApi(store, host.DriverVersion, log);
         var remote = new RemoteApi(host, log);
 
-        Directory.CreateDirectory(o.SocketDir, (UnixFileMode)0b111_000_000);
-        if (File.Exists(o.SocketPath)) File.Delete(o.SocketPath);
         var servers = new[]
         {
             PluginServer.Create("plugin API", PluginServer.Unix(o.SocketPath), r => volumes.Handle(r.Method, r.Path, r.Accept, r.Body), log),
-            PluginServer.Create("remote API", PluginServer.Tcp(o.ListenAddress), r => remote.Handle(r.Method, r.Path, r.Query), log),
+            PluginServer.Create("remote API", listen, r => remote.Handle(r.Method, r.Path, r.Query), log),
         };
         using var stop = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         void Stop(PosixSignalContext c) { c.Cancel = true; stop.Cancel(); }
 
+        // The remote API binds first: a busy port then fails before the socket directory exists.
+        CreatedDirectories? socketDir = null;
+        var started = false;
         try
         {
-            foreach (var s in servers) s.StartAsync(stop.Token).GetAwaiter().GetResult();
+            StartRemote(servers[1], o.ListenAddress, stop.Token);
+            try { socketDir = CreatedDirectories.Create(o.SocketDir, (UnixFileMode)0b111_000_000); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { throw new GantryException($"cannot create the socket directory {o.SocketDir}: {WriteFailure.Cause(o.SocketPath, e)}"); }
+            if (File.Exists(o.SocketPath)) File.Delete(o.SocketPath);
+            servers[0].StartAsync(stop.Token).GetAwaiter().GetResult();
+            started = true;
             log.Info($"Serving plugin API at {o.SocketDir}");
             log.Info($"Serving remote API at {string.Join(", ", servers[1].Addresses.Select(a => a.Replace("http://", "")))}");
             if (o.SpecFile is not null) AtomicFile.WriteText(o.SpecFile, $"unix://{o.SocketPath}\n");
@@ -89,10 +100,41 @@ internal static class Program
         finally
         {
             foreach (var s in servers) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            if (o.SpecFile is not null) File.Delete(o.SpecFile);
-            File.Delete(o.SocketPath);
+            if (started && o.SpecFile is not null) File.Delete(o.SpecFile);
+            if (socketDir is not null)
+            {
+                File.Delete(o.SocketPath);
+                if (!started) socketDir.RemoveIfEmpty();
+            }
         }
         log.Info("Successfully terminated");
         return 0;
+    }
+
+    /// <summary>The file that stands where <paramref name="dir"/> or one of its parents should be a directory, if any.</summary>
+    static string? NotADirectory(string dir)
+    {
+        for (var p = Path.GetFullPath(dir); p is not null; p = Path.GetDirectoryName(p))
+            if (File.Exists(p)) return p;
+        return null;
+    }
+
+    static void StartRemote(PluginServer server, string address, CancellationToken cancel)
+    {
+        try { server.StartAsync(cancel).GetAwaiter().GetResult(); }
+        catch (IOException e)
+        {
+            // Kestrel wraps the bind's error (AddressInUseException around a SocketException): name the cause, not the wrapping.
+            Exception inner = e;
+            var inUse = false;
+            for (; ; inner = inner.InnerException!)
+            {
+                inUse |= inner is Microsoft.AspNetCore.Connections.AddressInUseException
+                         or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse };
+                if (inner.InnerException is null) break;
+            }
+            var cause = inUse ? "the address is already in use" : inner.Message;
+            throw new GantryException($"cannot listen on {address}: {cause}");
+        }
     }
 }

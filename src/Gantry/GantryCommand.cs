@@ -35,7 +35,13 @@ internal static class GantryCommand
            demo           simulate a host, generate its CDI spec, and run a real container with GPU 0
            cdi            generate | list | validate CDI specs (as nvidia-ctk cdi)
            hook           the CDI hooks (as nvidia-cdi-hook)
+           nvidia-ctk | nvidia-cdi-hook | nvidia-container-cli ARGS...
+                          that tool, as if started under its name
 
-        The same binary answers as nvidia-ctk and nvidia-cdi-hook when started under those names.
+        The same binary answers to these names when started under them (out/ has them as links):
+           nvidia-ctk, nvidia-cdi-hook, nvidia-container-cli, nvidia-container-runtime-hook,
+           nvidia-container-toolkit, nvidia-docker; and, through gantry-runtime-launcher,
+           nvidia-container-runtime, nvidia-container-runtime.cdi, nvidia-container-runtime.legacy.
+        nvidia-docker-plugin is a second executable beside it.
         """;
 }

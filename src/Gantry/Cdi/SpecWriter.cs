@@ -65,7 +65,7 @@ internal static class SpecWriter
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new GantryException($"failed to write CDI spec {path}: {e.Message}", e);
+            throw new GantryException($"failed to write CDI spec {path}: {WriteFailure.Cause(path, e)}", e);
         }
         return path;
     }

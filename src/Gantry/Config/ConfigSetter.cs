@@ -11,7 +11,14 @@ internal sealed record ConfigSet(ConfigKey Key, object? Value);
 internal static class ConfigSetter
 {
     /// <summary>Parses `key[=value]` with the original's typing rules.</summary>
-    public static ConfigSet ParseSet(string flag, string listSeparator = ":")
+    public static ConfigSet ParseSet(string flag, string listSeparator = ":") => Checked(flag, ParseUnchecked(flag, listSeparator));
+
+    static ConfigSet Checked(string flag, ConfigSet set) =>
+        ConfigValues.Problem(set.Key, set.Value, Environment.GetEnvironmentVariable("PATH")) is { } problem
+            ? throw new UsageException($"invalid --set {flag}: {problem}")
+            : set;
+
+    static ConfigSet ParseUnchecked(string flag, string listSeparator)
     {
         var eq = flag.IndexOf('=');
         var name = eq < 0 ? flag : flag[..eq];

@@ -13,6 +13,9 @@ internal sealed class TomlEditor : ITomlTarget
     readonly string _source;
     TomlTable? _model;
     readonly HashSet<TableSyntaxBase> _created = new(ReferenceEqualityComparer.Instance);
+    // Tables that lost a key through Remove: only these (and tables created here) may be pruned once empty, so
+    // that a header the user wrote empty ("[plugins]") stays.
+    readonly HashSet<TableSyntaxBase> _emptied = new(ReferenceEqualityComparer.Instance);
 
     TomlEditor(DocumentSyntax doc, string source) { _doc = doc; _source = source; }
 
@@ -62,11 +65,18 @@ internal sealed class TomlEditor : ITomlTarget
             if (t is TableSyntax && StartsWith(Parts(t.Name!), path)) { RemoveTable(t); removed = true; }
         foreach (var (owner, kv, full) in Items().ToList())
             if (StartsWith(full, path)) { RemoveLine(kv, owner.Cast<SyntaxNode>().ToList()); owner.RemoveChild(kv); removed = true; }
-        if (removed) Changed();
+        if (removed)
+        {
+            // Every table above what went may now be empty: those, and only those, are for PruneEmpty.
+            foreach (var t in _doc.Tables)
+                if (Parts(t.Name!) is var n && n.Length < path.Length && StartsWith(path, n)) _emptied.Add(t);
+            Changed();
+        }
         return removed;
     }
 
-    /// <summary>Removes header-only tables from <paramref name="path"/> upwards while nothing else lives under them.</summary>
+    /// <summary>Removes header-only tables from <paramref name="path"/> upwards while nothing else lives under them;
+    /// only tables emptied (or created) by this editor: a header the user left empty is theirs.</summary>
     public void PruneEmpty(string[] path)
     {
         for (var p = path; p.Length > 0; p = p[..^1])
@@ -76,6 +86,7 @@ internal sealed class TomlEditor : ITomlTarget
             var header = _doc.Tables.OfType<TableSyntax>().FirstOrDefault(t => Parts(t.Name!).SequenceEqual(p));
             if (header is null) continue;
             if (header.Items.ChildrenCount > 0) return;
+            if (!_emptied.Contains(header) && !_created.Contains(header)) return;
             RemoveTable(header);
             Changed();
         }

@@ -24,6 +24,7 @@ internal static class ToolkitConfigFile
     public static ToolkitConfig Load(string? path = null)
     {
         path ??= DefaultPath();
+        if (Directory.Exists(path)) throw new GantryException($"config file {path} is a directory, not a file");
         string text;
         try
         {

@@ -86,15 +86,16 @@ internal static class ConfigureSubcommand
     }
 
     // A host ldconfig ('@PATH') is checked here, before any namespace is entered: the ".real" binary is preferred,
-    // a missing one is skipped (as the original skips it), and only a static one may run inside the rootfs.
+    // a missing one fails the start as the original's open of it does (a container whose libraries cannot be
+    // found is worse than one that does not start), and only a static one may run inside the rootfs.
     static LiveLdconfig? HostLdconfig(LiveLdconfig? ld, Log log)
     {
         if (ld is not { FromHost: true }) return ld;
         var resolved = LdconfigBinary.Resolve(ld.Path);
         if (resolved is null)
         {
-            log.Warning($"ldconfig {ld.Path} not found on the host; the container's ld.so.cache is not updated");
-            return null;
+            throw new ContainerCliException($"ldcache error: open failed: {ld.Path}: no such file or directory " +
+                                            "(name the host's ldconfig, e.g. nvidia-container-cli.ldconfig = \"@/sbin/ldconfig\" in config.toml)");
         }
         if (!LdconfigBinary.IsStaticElf(resolved, out var why))
             throw new ContainerCliException($"ldcache error: refusing to run {resolved} inside the container: {why}; " +

@@ -5,6 +5,8 @@ namespace Gantry.Discovery;
 
 internal sealed record DiscoveryOptions
 {
+    /// <summary>How the user names the driver root, for the hints of the errors ("--driver-root", or a config key).</summary>
+    public string RootSetting { get; init; } = "--driver-root";
     public IReadOnlyList<string> LibrarySearchPaths { get; init; } = [];
     public IReadOnlyList<string> ConfigSearchPaths { get; init; } = [];
     public bool UseNvml { get; init; } = true;
@@ -18,7 +20,8 @@ internal static class DriverDiscovery
     public static DriverInventory Discover(HostRoots roots, DiscoveryOptions options, Log log)
     {
         if (!Directory.Exists(roots.DriverRoot))
-            throw new GantryException($"driver root {roots.DriverRoot} does not exist; point --driver-root at the directory the driver is installed in");
+            throw new GantryException($"driver root {roots.DriverRoot} {(File.Exists(roots.DriverRoot) ? "is a file, not a directory" : "does not exist")}; " +
+                                      $"point {options.RootSetting} at the directory the driver is installed in");
         var warnings = new List<string>();
         void Warn(string w) { warnings.Add(w); log.Warning(w); }
 
@@ -40,7 +43,7 @@ internal static class DriverDiscovery
                       ?? nvml?.DriverVersion ?? ProcDriver.DriverVersion(roots);
         if (version is null)
             throw new GantryException($"no NVIDIA driver found under driver root {roots.DriverRoot}: no libcuda.so.*.* or libnvidia-ml.so.*.* " +
-                                      "in its ld.so.cache or library directories; install the driver or point --driver-root at it");
+                                      $"in its ld.so.cache or library directories; install the driver or point {options.RootSetting} at it");
 
         var libDirs = libs.Locate($"lib*.so.{version}").Select(p => Path.GetDirectoryName(p)!).Distinct().ToList();
         var libraries = libs.LocateIn(libDirs.Concat(libDirs.Select(d => d + "/vdpau")), $"*.so.{version}");

@@ -31,10 +31,10 @@ internal static class CdiGenerateCommand
         .List("enable-hook", "hooks to put in the spec even if disabled by default", null, ["enable-hooks"], ["NVIDIA_CTK_CDI_GENERATE_ENABLED_HOOKS"])
         .List("feature-flag", "feature flags", null, ["feature-flags"], ["NVIDIA_CTK_CDI_GENERATE_FEATURE_FLAGS"])
         .Bool("no-all-device", "do not generate the 'all' device", null, ["NVIDIA_CTK_CDI_GENERATE_NO_ALL_DEVICE"])
-        .List("device-id", "the devices to generate (default: all)", "all", ["device-ids", "device", "devices"], ["NVIDIA_CTK_CDI_GENERATE_DEVICE_IDS"])
+        .List("device-id", "the devices to generate", "all", ["device-ids", "device", "devices"], ["NVIDIA_CTK_CDI_GENERATE_DEVICE_IDS"])
         .Bool("help", "show help", ["h"]);
 
-    public static int Run(string[] args, Log log)
+    public static int Run(string[] args, Log log, string? toolkitConfig = null)
     {
         var f = Flags().Parse(args);
         if (f.GetBool("help")) { Console.WriteLine("USAGE: nvidia-ctk cdi generate [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
@@ -50,10 +50,14 @@ internal static class CdiGenerateCommand
         };
 
         var features = f.GetList("feature-flag");
+        WarnUnknown(f, features, log);
         var ids = f.GetList("device-id");
         var noAll = f.GetBool("no-all-device");
         if (ids.Contains("none") && !noAll) { log.Warning("Disabling generation of 'all' device"); noAll = true; }
-        var roots = new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root"));
+        // As the original: --driver-root, else $NVIDIA_CTK_DRIVER_ROOT, else nvidia-container-cli.root of the global --config file.
+        var configuredRoot = ConfiguredDriverRoot(toolkitConfig);
+        var driverRoot = f.Get("driver-root") is { Length: > 0 } given ? given : configuredRoot ?? "/";
+        var roots = new HostRoots(driverRoot, f.Get("dev-root"));
         if (mode == "csv" || (mode == "auto" && Discovery.Tegra.TegraPlatform.IsTegraWithoutNvml(roots, log)))
             return CsvGenerate.Run(f, roots, format, noAll, log);
         var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions
@@ -70,8 +74,47 @@ internal static class CdiGenerateCommand
             NamingStrategies = f.GetList("device-name-strategy"), DeviceIds = ids, NoAllDevice = noAll,
             AdditionalGids = !features.Contains("no-additional-gids-for-device-nodes"),
         });
-        SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
+        var written = SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
         log.Info($"Generated CDI spec with version {spec.CdiVersion}");
+        CdiGenerateCommand.SayWhereWritten(f.Get("output"), written, log);
         return 0;
+    }
+
+    // The original's feature flags (pkg/nvcdi); Gantry acts on no-additional-gids-for-device-nodes and takes the others.
+    static readonly string[] KnownFeatureFlags =
+    [
+        "enable-explicit-driver-libraries", "disable-nvsandboxutils", "disable-nvsandbox-utils", "enable-coherent-annotations",
+        "disable-multiple-csv-devices", "no-additional-gids-for-device-nodes", "disable-ipc-discoverer",
+    ];
+
+    // A misspelt hook or feature flag would otherwise change nothing without a word, as in the original.
+    static void WarnUnknown(FlagSet f, List<string> features, Log log)
+    {
+        foreach (var flag in new[] { "disable-hook", "enable-hook" })
+            foreach (var name in f.GetList(flag).Distinct().Where(n => n != "all" && !HookFactory.KnownHooks.Contains(n)))
+                log.Warning($"Ignoring unknown hook '{name}' in --{flag}: the hooks are {string.Join(", ", HookFactory.KnownHooks)}" +
+                            (flag == "disable-hook" ? " (or all)" : ""));
+        foreach (var name in features.Distinct().Where(n => !KnownFeatureFlags.Contains(n)))
+            log.Warning($"Ignoring unknown feature flag '{name}': the feature flags are {string.Join(", ", KnownFeatureFlags.Where(k => k != "disable-nvsandbox-utils"))}");
+    }
+
+    /// <summary>Names the file written; an --output that names a directory is written beside it as the original does, and said so.</summary>
+    internal static void SayWhereWritten(string? output, string written, Log log)
+    {
+        if (written == "-") return;
+        if (!string.IsNullOrEmpty(output) && (output.EndsWith('/') || Directory.Exists(output)))
+            log.Warning($"--output {output} is a directory: the spec was written to {written}, as the original does; " +
+                        $"name the file to write into it (e.g. --output={Path.Combine(output, "nvidia.yaml")})");
+        log.Info($"Wrote CDI spec to {written}");
+    }
+
+    /// <summary>nvidia-container-cli.root of the config file named by the global --config (or $NVIDIA_CTK_CONFIG); null without one.</summary>
+    static string? ConfiguredDriverRoot(string? path)
+    {
+        if (string.IsNullOrEmpty(path)) return null;
+        if (Directory.Exists(path)) throw new GantryException($"config file {path} (from --config or NVIDIA_CTK_CONFIG) is a directory, not a file");
+        if (!File.Exists(path)) throw new GantryException($"config file {path} (from --config or NVIDIA_CTK_CONFIG) does not exist");
+        var root = Config.ToolkitConfigFile.Load(path).NvidiaContainerCli.Root;
+        return string.IsNullOrEmpty(root) ? null : root;
     }
 }

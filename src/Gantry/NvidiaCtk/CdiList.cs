@@ -10,8 +10,11 @@ internal static class CdiList
     {
         var flags = new FlagSet()
             .List("spec-dir", "specify the directories to scan for CDI specifications",
-                string.Join(',', SpecRegistry.DefaultDirs), null, ["NVIDIA_CTK_CDI_SPEC_DIRS"]);
+                string.Join(',', SpecRegistry.DefaultDirs), null, ["NVIDIA_CTK_CDI_SPEC_DIRS"])
+            .Bool("help", "show help", ["h"]);
         flags.Parse(args);
+        stdout ??= Console.Out;
+        if (flags.GetBool("help")) { stdout.Write("USAGE: nvidia-ctk cdi list [options]\n\nOPTIONS:\n" + flags.Usage()); return 0; }
         if (flags.Positionals.Count > 0) throw new UsageException($"unexpected argument '{flags.Positionals[0]}'");
         var dirs = flags.GetList("spec-dir");
         if (dirs.Count == 0) throw new GantryException("at least one CDI specification directory must be specified");
@@ -20,7 +23,6 @@ internal static class CdiList
         foreach (var error in registry.Errors) log.Warning(error.ToString());
         var names = registry.DeviceNames;
         log.Info($"Found {names.Count} CDI devices");
-        stdout ??= Console.Out;
         foreach (var name in names) stdout.WriteLine(name);
         return 0;
     }

@@ -8,8 +8,13 @@ internal static class CdiValidate
 {
     public static int Run(string[] args, TextWriter output)
     {
-        var flags = new FlagSet();
+        var flags = new FlagSet().Bool("help", "show help", ["h"]);
         flags.Parse(args);
+        if (flags.GetBool("help"))
+        {
+            output.Write("USAGE: gantry cdi validate FILE... (- reads stdin)\n\nChecks each CDI spec against the CDI rules; exit 1 when any is invalid.\n\nOPTIONS:\n" + flags.Usage());
+            return 0;
+        }
         if (flags.Positionals.Count == 0) throw new UsageException("validate needs at least one spec file (or - for stdin)");
         var failed = false;
         foreach (var file in flags.Positionals)

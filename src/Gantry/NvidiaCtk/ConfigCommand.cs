@@ -49,6 +49,7 @@ internal static class ConfigCommand
 
     static string? ReadIfExists(string path)
     {
+        if (Directory.Exists(path)) throw new GantryException($"config file {path} is a directory; name the config.toml file itself with --config-file (-c)");
         try { return File.ReadAllText(path); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -61,6 +62,6 @@ internal static class ConfigCommand
         if (File.Exists(output) && File.ReadAllText(output) == text) return;   // unchanged: leave the file (and its mtime) alone
         try { AtomicFile.WriteText(output, text); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new GantryException($"cannot write {output}: {e.Message}", e); }
+        { throw new GantryException($"cannot write {output}: {WriteFailure.Cause(output, e)}", e); }
     }
 }

@@ -28,8 +28,9 @@ internal static class CsvGenerate
             HostCudaVersion = nvml?.CudaVersionText, IgnorePatterns = f.GetList("csv.ignore-pattern"),
             CompatContainerRoot = TegraPlatform.CompatContainerRoot(f.Get("csv.compat-container-root"), nvml) ?? TegraPlatform.OrinCompatRoot,
         });
-        SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
+        var written = SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
         log.Info($"Generated CDI spec with version {spec.CdiVersion}");
+        CdiGenerateCommand.SayWhereWritten(f.Get("output"), written, log);
         return 0;
     }
 }

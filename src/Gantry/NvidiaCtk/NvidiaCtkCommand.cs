@@ -19,6 +19,10 @@ internal static class NvidiaCtkCommand
         var rest = global.Positionals;
         if (rest.Count == 0 || global.GetBool("help")) { Console.WriteLine(Help); return 0; }
         var sub = rest.Skip(1).ToArray();
+        // The original reads the global config file only in `cdi generate` (for nvidia-container-cli.root); say so
+        // rather than let a user think `config` or `runtime` edits or reads it.
+        if (global.Get("config") is { Length: > 0 } config && !(rest[0] == "cdi" && sub is ["generate", ..]))
+            log.Warning($"Ignoring the global --config {config}: only 'nvidia-ctk cdi generate' reads it (for nvidia-container-cli.root)");
         return rest[0] switch
         {
             "hook" => Hooks.CdiHookCommand.Run("nvidia-ctk hook", sub),

@@ -15,7 +15,7 @@ internal static class RuntimeConfigureCommand
             throw new UsageException("runtime needs a command: configure, unconfigure");
         var flags = Flags();
         flags.Parse(args[1..]);
-        if (flags.GetBool("help")) { stdout.Write($"nvidia-ctk runtime {args[0]} [options]\n\n" + flags.Usage()); return 0; }
+        if (flags.GetBool("help")) { stdout.Write(Help(args[0])); return 0; }
         if (flags.Positionals.Count > 0) throw new UsageException($"unexpected argument '{flags.Positionals[0]}'");
         var undo = args[0] == "unconfigure" || flags.GetBool("unset");
         var engine = flags.Get("runtime") switch
@@ -34,8 +34,14 @@ internal static class RuntimeConfigureCommand
         var changes = RuntimeConfigurer.Plan(o, source, log);
         if (flags.GetBool("dry-run"))
         {
+            // Each document is labelled with its path: on stderr, and as a comment heading a TOML document
+            // (daemon.json stays plain JSON on stdout, so that it can still be redirected to a file).
             foreach (var c in changes)
-                if (c.Text is null) log.Info($"would remove {c.Path}"); else stdout.Write(c.Text + "\n");
+            {
+                if (c.Text is null) { log.Info($"would remove {c.Path}"); continue; }
+                log.Info($"would write {c.Path}:");
+                stdout.Write((engine == EngineKind.Docker ? "" : $"# {c.Path}\n") + c.Text + "\n");
+            }
             return 0;
         }
         var any = false;
@@ -45,11 +51,26 @@ internal static class RuntimeConfigureCommand
         return 0;
     }
 
+    // Configure's options that unconfigure has no use for: accepted (so that the configure command line, with
+    // "un" put in front, undoes it) but not listed in its help.
+    static readonly string[] ConfigureOnly = ["nvidia-runtime-path", "nvidia-runtime-hook-path", "nvidia-set-as-default", "cdi.enabled", "unset"];
+
+    static string Help(string verb)
+    {
+        if (verb == "configure") return $"nvidia-ctk runtime configure [options]\n\n" + Flags().Usage();
+        var used = Flags().Usage().Split('\n').Where(line => !ConfigureOnly.Any(name => line.StartsWith($"   --{name}", StringComparison.Ordinal)));
+        return "nvidia-ctk runtime unconfigure [options]\n\n" + string.Join('\n', used) +
+               "(configure's other options are accepted and ignored, so that the configure command line undoes it)\n";
+    }
+
     static FlagSet Flags() => new FlagSet()
         .Bool("dry-run", "print the updated config to STDOUT instead of writing it")
         .String("runtime", "the engine to configure: docker, containerd or crio", "docker")
-        .String("config", "path to the engine's config file (default: the engine's usual file)")
-        .String("drop-in-config", "path to the drop-in file to write (containerd, crio); \"\" edits --config in place", RuntimeSpecificDefault)
+        .String("config", "path to the engine's config file (default: /etc/docker/daemon.json, /etc/containerd/config.toml or " +
+                          "/etc/crio/crio.conf); for containerd and crio the runtime still goes to --drop-in-config, whose default is under /etc " +
+                          "(containerd: --config gets an imports line for it; crio: --config is only read)")
+        .String("drop-in-config", "path to the drop-in file to write: containerd /etc/containerd/conf.d/99-nvidia.toml, crio " +
+                                  "/etc/crio/crio.conf.d/99-nvidia.toml, also when --config is given; \"\" edits --config in place", RuntimeSpecificDefault)
         .String("executable-path", "the containerd or crio binary used with --config-source=command")
         .String("config-mode", "config-file (default) or oci-hook (deprecated)")
         .String("config-source", "where the current config is read from: file or command", "file")
@@ -79,6 +100,10 @@ internal static class RuntimeConfigureCommand
                 _ => "",
             };
         if (engine == EngineKind.Docker && dropIn.Length > 0) throw new UsageException("runtime docker does not support drop-in configs");
+        if (f.Get("drop-in-config") == RuntimeSpecificDefault && f.Get("config") is { Length: > 0 } && dropIn.Length > 0)
+            log.Info($"The runtime goes to the default drop-in {dropIn}, also with --config " +
+                     (engine == EngineKind.Containerd ? $"({config} imports it)" : $"({config} is only read)") +
+                     $"; --drop-in-config=\"\" edits {config} in place, --drop-in-config=PATH writes elsewhere");
         if (dropIn.Length > 0 && !Path.IsPathRooted(dropIn)) throw new UsageException($"the drop-in path must be absolute: {dropIn}");
         var path = f.Get("nvidia-runtime-path")!;
         if (engine != EngineKind.Docker)

@@ -38,7 +38,10 @@ internal static class SimulateCommand
 
             Next:
               gantry info --driver-root={host.DriverRoot}{devRootFlag}
-              nvidia-ctk cdi generate --driver-root={host.DriverRoot}{devRootFlag} --output=/etc/cdi/nvidia.yaml
+              nvidia-ctk cdi generate --driver-root={host.DriverRoot}{devRootFlag} --output={Path.Combine(host.Directory, "cdi", "nvidia.yaml")}
+              nvidia-ctk cdi list --spec-dir={Path.Combine(host.Directory, "cdi")}
+            (The spec describes simulated devices: keep it out of /etc/cdi and /var/run/cdi, where every
+            engine on this machine would offer them.)
             """);
         return 0;
     }

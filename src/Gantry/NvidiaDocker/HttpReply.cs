@@ -16,6 +16,12 @@ internal sealed record HttpReply(int Status, string? ContentType, byte[] Body)
 
     public static HttpReply NotFound { get; } = Error(404, "404 page not found");
 
+    /// <summary>The methods a 405 names in its Allow header; null for other replies.</summary>
+    public string? Allow { get; init; }
+
+    /// <summary>A path that exists asked with a method it does not take.</summary>
+    public static HttpReply MethodNotAllowed(string allow) => Error(405, "405 method not allowed") with { Allow = allow };
+
     /// <summary>What a handler that failed answers; the cause goes to the log only.</summary>
     public static HttpReply InternalError { get; } = Error(500, "internal error, check logs for details");
 }

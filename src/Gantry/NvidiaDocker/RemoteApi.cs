@@ -4,7 +4,8 @@ using Gantry.Discovery.Nvml;
 
 namespace Gantry.NvidiaDocker;
 
-// The plugin's REST API (GET only; a wrong method is a 404, as it was): GPU facts, live status, the docker and
+// The plugin's REST API (GET only; another method on one of its paths is a 405 naming GET, where the original
+// answered 404; an unknown path is a 404): GPU facts, live status, the docker and
 // mesos command-line arguments for this host, each under /v1.0 and unprefixed; plus Prometheus /metrics.
 internal sealed class RemoteApi(IGpuHost host, Log log)
 {
@@ -17,7 +18,7 @@ internal sealed class RemoteApi(IGpuHost host, Log log)
 
     public HttpReply Handle(string method, string path, string? query)
     {
-        if (method != "GET") return HttpReply.NotFound;
+        if (method != "GET") return IsPath(path) ? HttpReply.MethodNotAllowed("GET") : HttpReply.NotFound;
         if (path == "/metrics") return Guard(path, () => HttpReply.Text(PrometheusMetrics.Render(host), 200) with { ContentType = PrometheusMetrics.ContentType });
         var route = path.StartsWith("/" + Version + "/", StringComparison.Ordinal) ? path[(Version.Length + 1)..] : path;
         return route switch
@@ -32,6 +33,11 @@ internal sealed class RemoteApi(IGpuHost host, Log log)
             _ => HttpReply.NotFound,
         };
     }
+
+    static readonly string[] Routes = ["/gpu/info", "/gpu/info/json", "/gpu/status", "/gpu/status/json", "/docker/cli", "/docker/cli/json", "/mesos/cli"];
+
+    static bool IsPath(string path) =>
+        path == "/metrics" || Routes.Contains(path.StartsWith("/" + Version + "/", StringComparison.Ordinal) ? path[(Version.Length + 1)..] : path);
 
     HttpReply DockerCli(string? query, bool json)
     {

@@ -7,7 +7,14 @@ internal sealed record HostFacts(string? CudaVersion, string? DriverVersion);
 internal sealed record DeviceFacts(string? Arch, string? Brand);
 
 /// <summary>A requirement expression that cannot be evaluated.</summary>
-internal sealed class RequirementException(string message) : Exception(message);
+internal sealed class RequirementException(string message, string? detail = null) : Exception(message)
+{
+    /// <summary>Which part of the expression is wrong and why, beyond the original's message (which nvidia-container-cli keeps).</summary>
+    public string? Detail { get; } = detail;
+
+    /// <summary>The message with the detail: what the runtime shim says.</summary>
+    public string Described => Detail is null ? Message : $"{Message} {Detail}";
+}
 
 // An NVIDIA_REQUIRE_* expression in libnvidia-container's grammar: terms separated by spaces are ORed, factors
 // separated by commas are ANDed; a factor is <key><op><value> with keys cuda, driver, arch (versions) and brand.
@@ -36,14 +43,15 @@ internal sealed class Requirement
     static (string, string, string) ParseFactor(string factor)
     {
         var opStart = factor.IndexOfAny(['<', '>', '=', '!']);
-        if (opStart <= 0) throw Invalid();
+        if (opStart <= 0) throw Invalid(factor, "expected KEY OP VALUE, e.g. cuda>=12.0");
         var opEnd = opStart;
         while (opEnd < factor.Length && factor[opEnd] is '<' or '>' or '=' or '!') opEnd++;
         var (key, op, value) = (factor[..opStart].ToLowerInvariant(), factor[opStart..opEnd], factor[opEnd..]);
-        if (!Ops.Contains(op) || value.Length == 0) throw Invalid();
-        if (key is not ("cuda" or "driver" or "arch" or "brand")) throw Invalid();
-        if (key == "brand" && op is not ("=" or "!=")) throw Invalid();
-        if (key != "brand" && !IsVersion(value)) throw Invalid();
+        if (!Ops.Contains(op)) throw Invalid(factor, $"'{op}' is not an operator (use =, !=, <, <=, >, >=)");
+        if (value.Length == 0) throw Invalid(factor, "no value after the operator");
+        if (key is not ("cuda" or "driver" or "arch" or "brand")) throw Invalid(factor, $"'{key}' is not a key (use cuda, driver, arch or brand)");
+        if (key == "brand" && op is not ("=" or "!=")) throw Invalid(factor, "brand takes only = or !=");
+        if (key != "brand" && !IsVersion(value)) throw Invalid(factor, $"'{value}' is not a version (digits and dots, e.g. 12.4)");
         return (key, op, value);
     }
 
@@ -99,5 +107,5 @@ internal sealed class Requirement
         return n;
     }
 
-    static RequirementException Invalid() => new("requirement error: invalid expression");
+    static RequirementException Invalid(string factor, string why) => new("requirement error: invalid expression", $"\"{factor}\": {why}");
 }

@@ -41,7 +41,7 @@ internal sealed class CdiInjector
     {
         if (_inventory is { } known && (known.Graphics || !graphics)) return known.Inventory;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var inv = _discover(_roots, new DiscoveryOptions { Graphics = graphics }, _log.AsCliLog());
+        var inv = _discover(_roots, new DiscoveryOptions { Graphics = graphics, RootSetting = $"nvidia-container-cli.root in {ToolkitConfigFile.DefaultPath()}" }, _log.AsCliLog());
         _log.Debug($"Discovered driver {inv.Version} under {_roots.DriverRoot} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
         _inventory = (inv, graphics);
         return inv;
@@ -163,7 +163,7 @@ internal sealed class CdiInjector
         var nvml = TegraNvml();
         var gpu0 = nvml?.Gpus.FirstOrDefault();
         try { RequirementCheck.Check(requirements, new HostFacts(nvml?.CudaVersionText, null), gpu0 is null ? [] : [Facts(gpu0)]); }
-        catch (RequirementException e) { throw new GantryException(e.Message); }
+        catch (RequirementException e) { throw new GantryException(e.Described); }
     }
 
     /// <summary>Checks requirements against the host's driver and the GPUs behind the requested names.</summary>
@@ -181,7 +181,7 @@ internal sealed class CdiInjector
             catch (GantryException) { } // a CDI name that is not a GPU id: checked without device facts
         }
         try { RequirementCheck.Check(requirements, host, devices); }
-        catch (RequirementException e) { throw new GantryException(e.Message); }
+        catch (RequirementException e) { throw new GantryException(e.Described); }
         _log.Info($"Requirements met: {string.Join("; ", requirements)}");
     }
 

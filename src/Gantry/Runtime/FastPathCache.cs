@@ -62,14 +62,30 @@ internal static class FastPathCache
             if (content is null) return;
             var dir = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
             var file = Path.Combine(dir, Key(configPath, pathEnv));
-            if (File.Exists(file) && File.ReadAllText(file) == content) return;
+            var existed = File.Exists(file);
+            if (existed && File.ReadAllText(file) == content) return;
             if (!Directory.Exists(dir)) Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             AtomicFile.Write(file, Encoding.UTF8.GetBytes(content), UnixFileMode.UserRead | UnixFileMode.UserWrite, durable: false);
+            if (!existed) Prune(dir, file, MaxRecords);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             log.Debug($"no fast-path record for the next commands: {e.Message}");
         }
+    }
+
+    /// <summary>Records kept at most: one per (config path, PATH) pair would otherwise grow without end on a host
+    /// whose callers vary PATH or config paths. A record pruned costs only one slow start.</summary>
+    public const int MaxRecords = 64;
+
+    /// <summary>Removes the least recently written records beyond <paramref name="max"/>, never <paramref name="keep"/>.</summary>
+    internal static void Prune(string dir, string keep, int max)
+    {
+        var records = new DirectoryInfo(dir).EnumerateFiles()
+            .Where(f => f.Name.Length == 16 && f.Name.All(char.IsAsciiHexDigitLower) && f.FullName != Path.GetFullPath(keep))
+            .OrderByDescending(f => f.LastWriteTimeUtc).ToList();
+        foreach (var old in records.Skip(max - 1))
+            try { old.Delete(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>stat (following links) of a host path; 0 or an errno.</summary>

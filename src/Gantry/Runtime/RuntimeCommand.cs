@@ -31,7 +31,15 @@ internal static class RuntimeCommand
             parsed.Version ? null : rt.Debug, parsed.Version ? null : parsed.LogFile, parsed.LogFormat == "json");
         try
         {
-            if (!levelValid) log.Warning($"invalid log-level \"{rt.LogLevel}\" in config.toml; using info");
+            if (!levelValid)
+            {
+                // A new container is refused (the admin sees why at once); the others are only logged, so that
+                // containers started before the edit can still be stopped and deleted.
+                var problem = $"invalid nvidia-container-runtime.log-level \"{rt.LogLevel}\" in {configPath}: use one of " +
+                              string.Join(", ", ConfigValues.AllowedValues(ConfigValues.LogLevel)!);
+                if (parsed.IsCreate) throw new GantryException(problem);
+                log.Warning(problem + "; using info");
+            }
             var pathEnv = Environment.GetEnvironmentVariable("PATH");
             var runtime = BinaryLookup.ResolveRuntime(rt.Runtimes, pathEnv);
             log.Debug($"Using low-level runtime {runtime}");
@@ -55,8 +63,9 @@ internal static class RuntimeCommand
         }
         catch (Exception e) when (e is GantryException or UsageException or OciSpecException or RequirementException)
         {
-            log.Error(e.Message);
-            throw e as GantryException ?? new GantryException(e.Message, e);
+            var message = e is RequirementException r ? r.Described : e.Message;
+            log.Error(message);
+            throw e as GantryException ?? new GantryException(message, e);
         }
     }
 

@@ -32,6 +32,56 @@ public sealed class ConfigCommandTests
         Assert.Contains("\nuser = \"root:video\"\n", stdout.ToString());
     }
 
+    [Theory]
+    [InlineData("nvidia-container-runtime.mode=bogus", "'bogus' is not a valid nvidia-container-runtime.mode: use one of auto, legacy, csv, cdi, jit-cdi")]
+    [InlineData("nvidia-container-runtime.mode=5", "'5' is not a valid nvidia-container-runtime.mode: use one of auto, legacy, csv, cdi, jit-cdi")]
+    [InlineData("nvidia-container-runtime.log-level=loud", "'loud' is not a valid nvidia-container-runtime.log-level: use one of panic, fatal, error, warn, warning, info, debug, trace")]
+    [InlineData("nvidia-container-runtime.modes.legacy.cuda-compat-mode=sometimes", "'sometimes' is not a valid nvidia-container-runtime.modes.legacy.cuda-compat-mode: use one of ldconfig, mount, hook, disabled")]
+    [InlineData("nvidia-container-runtime.runtimes=notalist", "none of notalist is an OCI runtime on this host (an executable path, or a name on PATH such as runc or crun)")]
+    [InlineData("nvidia-container-runtime.runtimes=", "nvidia-container-runtime.runtimes needs one or more low-level runtimes, e.g. runc:crun")]
+    public void Set_refuses_a_value_the_toolkit_would_not_take_and_writes_nothing(string set, string problem)
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("config.toml", "[nvidia-container-runtime]\nmode = \"auto\"\n");
+        var e = Assert.Throws<UsageException>(() => Run("-c", path, "-i", "--set", set));
+        Assert.Equal($"invalid --set {set}: {problem}", e.Message);
+        Assert.Equal("[nvidia-container-runtime]\nmode = \"auto\"\n", File.ReadAllText(path));
+    }
+
+    [Theory]
+    [InlineData("nvidia-container-runtime.mode=jit-cdi", "mode = \"jit-cdi\"")]
+    [InlineData("nvidia-container-runtime.log-level=DEBUG", "log-level = \"DEBUG\"")]
+    [InlineData("nvidia-container-runtime.runtimes=/nonexistent/runtime:/bin/sh", "runtimes = [\"/nonexistent/runtime\", \"/bin/sh\"]")]
+    public void Set_takes_every_allowed_value(string set, string written)
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("config.toml", "[nvidia-container-runtime]\nmode = \"auto\"\n");
+        Run("-c", path, "-i", "--set", set);
+        Assert.Contains(written, File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void A_directory_as_the_config_file_is_named_as_such()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<GantryException>(() => Run("-c", dir.Path, "--set", "nvidia-container-runtime.mode=cdi"));
+        Assert.Equal($"config file {dir.Path} is a directory; name the config.toml file itself with --config-file (-c)", e.Message);
+        var load = Assert.Throws<GantryException>(() => ToolkitConfigFile.Load(dir.Path));
+        Assert.Equal($"config file {dir.Path} is a directory, not a file", load.Message);
+    }
+
+    [Fact]
+    public void An_output_in_an_immutable_directory_names_the_directory_and_no_temp_file()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("locked"));
+        using var immutable = Gantry.Tests.Support.Immutable.TrySet(dir.File("locked"));
+        if (immutable is null) return; // chattr +i is not available here
+        var output = dir.File("locked/config.toml");
+        var e = Assert.Throws<GantryException>(() => Run("-c", dir.File("none.toml"), "-o", output));
+        Assert.Equal($"cannot write {output}: the directory {dir.File("locked")} is immutable (chattr +i); no file can be created or replaced in it", e.Message);
+    }
+
     [Fact]
     public void Set_on_a_missing_file_renders_the_defaults_with_the_change()
     {

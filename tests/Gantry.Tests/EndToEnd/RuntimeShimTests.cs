@@ -90,6 +90,7 @@ public sealed class RuntimeShimTests(ShimHost host) : IClassFixture<ShimHost>
     [InlineData("NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=0,vendor.com/x=1", "is not supported when requesting other CDI devices")]
     [InlineData("NVIDIA_REQUIRE_CUDA=cuda>=99.0", "requirement error: unsatisfied condition: cuda>=99.0, please update your driver")]
     [InlineData("NVIDIA_REQUIRE_X=arch>=bogus", "requirement error: invalid expression")]
+    [InlineData("NVIDIA_REQUIRE_CUDA=cuda>=abc", "requirement error: invalid expression \"cuda>=abc\": 'abc' is not a version")]
     [InlineData("MALFORMED", "is not valid JSON")]
     [InlineData("MISSING-RUNTIME", "no runtime binary found from candidate list: [no-such-runc]")]
     public void Bad_input_fails_create_with_one_line_and_leaves_the_bundle_untouched(string env, string message)

@@ -59,6 +59,64 @@ public sealed class RuntimeConfigureTests
         Assert.False(File.Exists(dropIn));
     }
 
+    [Theory]
+    [InlineData("docker", "docker-daemon.input.json", "daemon.json", false, "--set-as-default --enable-cdi")]
+    [InlineData("docker", "docker-daemon.input.json", "daemon.json", false, "")]
+    [InlineData("containerd", "containerd-v2.input.toml", "config.toml", true, "--set-as-default --enable-cdi")]
+    [InlineData("containerd", "containerd-v2.input.toml", "config.toml", false, "--set-as-default")]
+    [InlineData("containerd", "containerd-v1.input.toml", "config.toml", true, "")]
+    [InlineData("containerd", "containerd-v3.input.toml", "config.toml", true, "--set-as-default")]
+    [InlineData("containerd", "containerd-v3.input.toml", "config.toml", false, "--enable-cdi")]
+    [InlineData("crio", "crio.input.conf", "crio.conf", true, "--set-as-default")]
+    [InlineData("crio", "crio.input.conf", "crio.conf", false, "--set-as-default")]
+    [InlineData("containerd", "user:# my containerd\nversion = 2\n\n[plugins]\n", "config.toml", true, "")]
+    [InlineData("containerd", "user:# only a version\nversion = 2\n", "config.toml", true, "--set-as-default")]
+    [InlineData("containerd", "user:version = 2\n\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  default_runtime_name = \"runc\" # ours\n", "config.toml", false, "--set-as-default")]
+    public void Unconfigure_with_only_the_paths_gives_back_the_original_bytes_and_leaves_nothing(string runtime, string fixture, string name, bool dropIn, string extra)
+    {
+        var text = fixture.StartsWith("user:") ? fixture[5..] : EngineFixtures.Read(fixture);
+        using var dir = new TempDir();
+        var cfg = dir.Write(name, text);
+        string[] paths = ["--runtime", runtime, "--config", cfg, "--drop-in-config", dropIn ? dir.File("conf.d/99-nvidia.toml") : ""];
+        Ctk(["configure", .. paths, .. extra.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+        Assert.True(File.ReadAllText(cfg) != text || File.Exists(dir.File("conf.d/99-nvidia.toml")), "configure should have changed something");
+        Ctk(["unconfigure", .. paths]);
+        Assert.Equal(text, File.ReadAllText(cfg));
+        Assert.Equal([cfg], Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_file_edited_after_configure_is_undone_key_by_key_keeping_the_users_empty_tables_and_version()
+    {
+        using var dir = new TempDir();
+        var cfg = dir.Write("config.toml", "# my containerd\nversion = 2\n\n[plugins]\n");
+        var dropIn = dir.File("conf.d/99-nvidia.toml");
+        Ctk("configure", "--runtime", "containerd", "--config", cfg, "--drop-in-config", dropIn);
+        File.AppendAllText(cfg, "# edited later\n");
+        Ctk("unconfigure", "--runtime", "containerd", "--config", cfg, "--drop-in-config", dropIn);
+        Assert.Equal("# my containerd\nversion = 2\n\n[plugins]\n# edited later\n", File.ReadAllText(cfg));
+        Assert.False(File.Exists(dropIn));
+    }
+
+    [Fact]
+    public void A_symlinked_daemon_json_stays_a_link_and_its_target_is_edited_and_restored()
+    {
+        using var dir = new TempDir();
+        var target = dir.Write("real/daemon.json", EngineFixtures.Read("docker-daemon.input.json"));
+        var link = dir.File("daemon.json");
+        File.CreateSymbolicLink(link, target);
+        var stderr = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--config", link], new Log(stderr, LogLevel.Info), TextWriter.Null);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Contains("\"nvidia\"", File.ReadAllText(target));
+        Assert.Contains($"INFO: {link} is a symbolic link: editing its target {target}", stderr.ToString());
+        Assert.True(File.Exists(target + ".gantry.bak"));
+        Ctk("unconfigure", "--config", link);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Equal(EngineFixtures.Read("docker-daemon.input.json"), File.ReadAllText(target));
+        Assert.False(File.Exists(target + ".gantry.bak"));
+    }
+
     [Fact]
     public void Containerd_v2_writes_a_drop_in_that_inherits_runc_options_and_imports_it()
     {
@@ -153,6 +211,63 @@ public sealed class RuntimeConfigureTests
     }
 
     [Theory]
+    [InlineData("containerd", "containerd-v2.input.toml", "config.toml", "/etc/containerd/conf.d/99-nvidia.toml", "imports it")]
+    [InlineData("crio", "crio.input.conf", "crio.conf", "/etc/crio/crio.conf.d/99-nvidia.toml", "is only read")]
+    public void With_config_the_default_drop_in_under_etc_is_said_and_dry_run_labels_each_document(string runtime, string fixture, string name, string dropIn, string role)
+    {
+        var (dir, cfg) = Setup(fixture, name);
+        using var _ = dir;
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--runtime", runtime, "--config", cfg, "--dry-run"], new Log(stderr, LogLevel.Info), stdout);
+        Assert.Contains($"INFO: The runtime goes to the default drop-in {dropIn}, also with --config ({cfg} {role}); " +
+                        $"--drop-in-config=\"\" edits {cfg} in place, --drop-in-config=PATH writes elsewhere", stderr.ToString());
+        Assert.Contains($"INFO: would write {dropIn}:", stderr.ToString());
+        Assert.StartsWith($"# {dropIn}\n", stdout.ToString());
+        if (runtime == "containerd")
+        {
+            Assert.Contains($"INFO: would write {cfg}:", stderr.ToString());
+            Assert.Contains($"\n# {cfg}\n", stdout.ToString());
+        }
+        Assert.False(File.Exists(dropIn), "a dry run writes nothing");
+    }
+
+    [Fact]
+    public void Docker_dry_run_stays_plain_json_and_the_label_goes_to_stderr()
+    {
+        var (dir, cfg) = Setup("docker-daemon.input.json", "daemon.json");
+        using var _ = dir;
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--config", cfg, "--dry-run"], new Log(stderr, LogLevel.Info), stdout);
+        Assert.StartsWith("{", stdout.ToString());
+        Assert.Contains($"INFO: would write {cfg}:", stderr.ToString());
+    }
+
+    [Fact]
+    public void Every_file_written_is_named_the_backup_too()
+    {
+        var (dir, cfg) = Setup("containerd-v2.input.toml", "config.toml");
+        using var _ = dir;
+        var dropIn = dir.File("conf.d/99-nvidia.toml");
+        var stderr = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--runtime", "containerd", "--config", cfg, "--drop-in-config", dropIn], new Log(stderr, LogLevel.Info), TextWriter.Null);
+        Assert.Contains($"INFO: Wrote updated config to {dropIn}", stderr.ToString());
+        Assert.Contains($"INFO: Wrote updated config to {cfg}", stderr.ToString());
+        Assert.Contains($"INFO: Kept the original {cfg} as {cfg}.gantry.bak", stderr.ToString());
+        Assert.DoesNotContain("default drop-in", stderr.ToString());
+    }
+
+    [Fact]
+    public void Configure_help_names_the_drop_in_defaults_that_hold_with_config()
+    {
+        var stdout = new StringWriter();
+        RuntimeConfigureCommand.Run(["configure", "--help"], Quiet, stdout);
+        Assert.Contains("containerd /etc/containerd/conf.d/99-nvidia.toml, crio /etc/crio/crio.conf.d/99-nvidia.toml, also when --config is given", stdout.ToString());
+        Assert.Contains("crio: --config is only read", stdout.ToString());
+    }
+
+    [Theory]
     [InlineData("daemon.json", "docker", "{\n  \"a\": 1,\n  \"b\": \n}\n", "daemon.json:4:1: invalid JSON")]
     [InlineData("config.toml", "containerd", "version = 2\n[plugins\n", "config.toml:2:9: invalid TOML")]
     public void Malformed_input_is_one_error_naming_file_and_position_and_nothing_is_written(string name, string runtime, string text, string where)
@@ -175,6 +290,22 @@ public sealed class RuntimeConfigureTests
         Assert.Contains("read-only", e.Message);
         Assert.Equal(EngineFixtures.Read("docker-daemon.input.json"), File.ReadAllText(cfg));
         Assert.False(File.Exists(cfg + ".gantry.bak"));
+    }
+
+    [Theory]
+    [InlineData("docker", "docker-daemon.input.json", "daemon.json")]
+    [InlineData("containerd", "containerd-v2.input.toml", "config.toml")]
+    [InlineData("crio", "crio.input.conf", "crio.conf")]
+    public void An_immutable_target_is_one_error_naming_it_and_leaves_no_backup(string runtime, string fixture, string name)
+    {
+        var (dir, cfg) = Setup(fixture, name);
+        using var _ = dir;
+        using var immutable = Support.Immutable.TrySet(cfg);
+        if (immutable is null) return; // chattr +i is not available here
+        var e = Assert.Throws<GantryException>(() => Ctk("configure", "--runtime", runtime, "--config", cfg, "--drop-in-config", "", "--set-as-default"));
+        Assert.Equal($"cannot write {cfg}: {cfg} is immutable (chattr +i); remove the attribute with chattr -i to change it; the file was not changed", e.Message);
+        Assert.Equal(EngineFixtures.Read(fixture), File.ReadAllText(cfg));
+        Assert.Equal([cfg], Directory.GetFileSystemEntries(dir.Path));
     }
 
     [Fact]

@@ -15,6 +15,40 @@ public sealed class CdiGenerateBadInputTests
     }
 
     [BinaryFact]
+    public void A_driver_root_that_is_a_file_is_named_as_a_file()
+    {
+        using var d = new TempDir();
+        File.WriteAllText(d["root"], "");
+        var r = Sim.Generate(d["root"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"driver root {d["root"]} is a file, not a directory; point --driver-root at the directory the driver is installed in", r.Stderr);
+    }
+
+    [BinaryFact]
+    public void An_output_on_procfs_names_the_file_and_the_file_system_not_a_temp_file()
+    {
+        using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"], "--output=/proc/foo.yaml");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("failed to write CDI spec /proc/foo.yaml: /proc is on procfs, which takes no files", r.Stderr);
+        Assert.DoesNotContain(".tmp", r.Stderr);
+    }
+
+    [BinaryFact]
+    public void An_immutable_output_directory_is_named_with_the_cause()
+    {
+        using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
+        Directory.CreateDirectory(d["cdi"]);
+        using var immutable = Immutable.TrySet(d["cdi"]);
+        if (immutable is null) return; // chattr +i is not available here
+        var r = Sim.Generate(d["host"], $"--output={d["cdi/nvidia.yaml"]}");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"failed to write CDI spec {d["cdi/nvidia.yaml"]}: the directory {d["cdi"]} is immutable (chattr +i)", r.Stderr);
+        Assert.DoesNotContain(".tmp", r.Stderr);
+        Assert.DoesNotContain("Access to the path", r.Stderr);
+    }
+
+    [BinaryFact]
     public void A_driver_root_without_a_driver_is_one_clear_error()
     {
         using var d = new TempDir();

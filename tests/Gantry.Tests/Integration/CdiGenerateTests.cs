@@ -116,5 +116,76 @@ public sealed class CdiGenerateTests
         Assert.Contains("Found 7 CDI devices", l.Stderr);
     }
 
+    [BinaryFact]
+    public void The_global_config_names_the_driver_root_as_nvidia_container_cli_root()
+    {
+        using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
+        File.WriteAllText(d["config.toml"], $"[nvidia-container-cli]\nroot = \"{d["host"]}\"\n");
+        var r = TestEnvironment.Run(TestEnvironment.NvidiaCtk, "--config", d["config.toml"], "cdi", "generate", "--nvidia-cdi-hook-path=/usr/bin/nvidia-cdi-hook");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Sim.AssertGolden("sim-1gpu.yaml", Sim.Normalize(r.Stdout, d["host"]));
+    }
+
+    [BinaryTheory]
+    [InlineData("missing.toml", null, "config file {0} (from --config or NVIDIA_CTK_CONFIG) does not exist")]
+    [InlineData("garbage.toml", "this is [not toml\n", "{0}:1:")]
+    [InlineData("", null, "config file {0} (from --config or NVIDIA_CTK_CONFIG) is a directory, not a file")]
+    public void A_missing_or_garbage_global_config_is_refused_by_generate(string name, string? content, string expected)
+    {
+        using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
+        var config = name.Length == 0 ? d.Path : d[name];
+        if (content is not null) File.WriteAllText(config, content);
+        var r = TestEnvironment.Run(TestEnvironment.NvidiaCtk, "--config", config, "cdi", "generate", $"--driver-root={d["host"]}");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Contains(string.Format(expected, config), r.Stderr);
+        Assert.Single(r.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [BinaryFact]
+    public void Commands_that_do_not_read_the_global_config_say_it_is_ignored()
+    {
+        using var d = new TempDir();
+        var r = TestEnvironment.Run(TestEnvironment.NvidiaCtk, "--config", d["x.toml"], "cdi", "list", $"--spec-dir={d.Path}");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains($"Ignoring the global --config {d["x.toml"]}: only 'nvidia-ctk cdi generate' reads it (for nvidia-container-cli.root)", r.Stderr);
+    }
+
+    [BinaryFact]
+    public void The_file_written_is_named_and_a_directory_as_output_is_warned_about()
+    {
+        using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
+        Directory.CreateDirectory(d["cdi"]);
+        var file = Sim.Generate(d["host"], $"--output={d["cdi/nvidia.yaml"]}");
+        Assert.Equal(0, file.ExitCode);
+        Assert.Contains($"Wrote CDI spec to {d["cdi/nvidia.yaml"]}", file.Stderr);
+        Assert.DoesNotContain("WARN", file.Stderr);
+        var dir = Sim.Generate(d["host"], $"--output={d["cdi"]}");
+        Assert.Equal(0, dir.ExitCode);
+        Assert.True(File.Exists(d["cdi.yaml"]));
+        Assert.Contains($"--output {d["cdi"]} is a directory: the spec was written to {d["cdi.yaml"]}, as the original does", dir.Stderr);
+        Assert.Contains($"Wrote CDI spec to {d["cdi.yaml"]}", dir.Stderr);
+        var slash = Sim.Generate(d["host"], $"--output={d["cdi"]}/");
+        Assert.Equal(0, slash.ExitCode);
+        Assert.True(File.Exists(d["cdi/.yaml"]));
+        Assert.Contains($"Wrote CDI spec to {d["cdi"]}/.yaml", slash.Stderr);
+    }
+
+    [BinaryFact]
+    public void An_unknown_hook_or_feature_flag_is_warned_about_naming_the_known_ones()
+    {
+        using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"], "--disable-hook=bogus", "--disable-hook=update-ldcache", "--enable-hook=nope", "--feature-flag=shiny");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("Ignoring unknown hook 'bogus' in --disable-hook: the hooks are create-symlinks, update-ldcache, enable-cuda-compat, " +
+                        "disable-device-node-modification, update-application-profile, chmod (or all)", r.Stderr);
+        Assert.Contains("Ignoring unknown hook 'nope' in --enable-hook: the hooks are create-symlinks,", r.Stderr);
+        Assert.Contains("Ignoring unknown feature flag 'shiny': the feature flags are enable-explicit-driver-libraries,", r.Stderr);
+        Assert.DoesNotContain("update-ldcache'", r.Stderr);
+        Assert.DoesNotContain("- update-ldcache", r.Stdout);
+        var known = Sim.Generate(d["host"], "--disable-hook=all", "--feature-flag=no-additional-gids-for-device-nodes");
+        Assert.DoesNotContain("Ignoring", known.Stderr);
+    }
+
     static int CountOf(string s, string part) => (s.Length - s.Replace(part, "").Length) / part.Length;
 }

@@ -17,6 +17,8 @@ public sealed class ConfigureBadInputTests(SimulatedGpuHost host) : IClassFixtur
     [InlineData(new[] { "--imex-channel=1048576", "--utility" }, "nvidia-container-cli: error parsing IMEX info: unsupported IMEX channel value: 1048576\n")]
     [InlineData(new[] { "--imex-channel=5", "--utility" }, "nvidia-container-cli: device error: IMEX channel 5: {HOST}/dev/nvidia-caps-imex-channels/channel5 is not a device node (is the channel created?)\n")]
     [InlineData(new[] { "--cuda-compat-mode=sometimes", "--utility" }, "nvidia-container-cli: container error: invalid option: cuda-compat-mode=sometimes (expected mount, ldconfig or disabled; the toolkit's 'hook' mode passes disabled)\n")]
+    [InlineData(new[] { "--utility", "--ldconfig=@/nonexistent/ldconfig" }, "nvidia-container-cli: ldcache error: open failed: /nonexistent/ldconfig: no such file or directory " +
+        "(name the host's ldconfig, e.g. nvidia-container-cli.ldconfig = \"@/sbin/ldconfig\" in config.toml)\n")]
     public void Bad_options_fail_before_anything_is_mounted(string[] args, string stderr)
     {
         using var c = new ConfigureContainer(host);

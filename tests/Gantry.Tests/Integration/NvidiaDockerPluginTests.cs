@@ -58,11 +58,18 @@ public sealed class NvidiaDockerPluginTests(PluginHostFixture host) : IClassFixt
     }
 
     [PluginFact]
-    public async Task A_wrong_method_is_404()
+    public async Task A_wrong_method_on_a_rest_path_is_405_naming_get_and_an_unknown_path_is_404()
     {
         using var client = Plugin.RestClient();
-        using var r = await client.PostAsync("gpu/info", new StringContent(""));
-        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        foreach (var path in new[] { "gpu/info", "v1.0/docker/cli", "metrics" })
+        {
+            using var r = await client.PostAsync(path, new StringContent(""));
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, r.StatusCode);
+            Assert.Equal(["GET"], r.Content.Headers.Allow);
+            Assert.Equal("405 method not allowed\n", await r.Content.ReadAsStringAsync());
+        }
+        using var missing = await client.PostAsync("gpu/nothing", new StringContent(""));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         using var plugin = Plugin.PluginClient();
         using var g = await plugin.GetAsync("VolumeDriver.List");
         Assert.Equal(HttpStatusCode.NotFound, g.StatusCode);
@@ -209,5 +216,51 @@ public sealed class NvidiaDockerPluginLifeTests
         var missing = TestEnvironment.Run(PluginProcess.Binary, "--driver-root", dir["nothing"], "-s", dir["s"], "-d", dir["d"], "-l", "127.0.0.1:0");
         Assert.Equal(1, missing.ExitCode);
         Assert.Matches(@"nvidia-docker-plugin \| \d{4}/\d\d/\d\d \d\d:\d\d:\d\d Error: driver root .* does not exist", missing.Stderr);
+    }
+
+    [PluginTheory]
+    [InlineData("notanaddress", "invalid listen address 'notanaddress': missing port (expected host:port, e.g. localhost:3476)")]
+    [InlineData("127.0.0.1:99999", "invalid listen address '127.0.0.1:99999': the port must be a number from 0 to 65535")]
+    [InlineData("127.0.0.1:abc", "invalid listen address '127.0.0.1:abc': the port must be a number from 0 to 65535")]
+    public void A_bad_listen_address_is_a_usage_error_before_anything_is_created(string address, string message)
+    {
+        using var dir = Sim.Host("--gpus", "1");
+        var socketDir = Path.Combine(dir["sock"], "a", "b");
+        var r = TestEnvironment.Run(PluginProcess.Binary, "--driver-root", dir["host"], "-s", socketDir, "-d", dir["volumes"], "-l", address);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith(message + "\nUsage of ", r.Stderr);
+        Assert.DoesNotContain("Provisioning", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.False(Directory.Exists(dir["sock"]), "nothing should be created");
+    }
+
+    [PluginTheory]
+    [InlineData("-s")]
+    [InlineData("-d")]
+    public void A_socket_or_volume_directory_that_is_a_file_is_refused_before_anything_starts(string flag)
+    {
+        using var dir = Sim.Host("--gpus", "1");
+        File.WriteAllText(dir["file"], "");
+        string[] dirs = flag == "-s" ? ["-s", dir["file/sock"], "-d", dir["volumes"]] : ["-s", dir["sock"], "-d", dir["file/volumes"]];
+        var r = TestEnvironment.Run(PluginProcess.Binary, ["--driver-root", dir["host"], "-l", "127.0.0.1:0", .. dirs]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches($@"Error: {flag} {dir["file"]}/\w+: {dir["file"]} is a file, not a directory\n$", r.Stderr);
+        Assert.DoesNotContain("Loading", r.Stderr);
+        Assert.False(Directory.Exists(dir["sock"]) || Directory.Exists(dir["volumes"]));
+    }
+
+    [PluginFact]
+    public void A_busy_port_is_one_error_line_and_leaves_no_socket_directory()
+    {
+        using var dir = Sim.Host("--gpus", "1");
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
+        var socketDir = Path.Combine(dir["sock"], "a");
+        var r = TestEnvironment.Run(PluginProcess.Binary, "--driver-root", dir["host"], "-s", socketDir, "-d", dir["volumes"], "-l", $"127.0.0.1:{port}");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches($@"Error: cannot listen on 127\.0\.0\.1:{port}: the address is already in use\n$", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.False(Directory.Exists(dir["sock"]), "the socket directory should not be left behind");
     }
 }

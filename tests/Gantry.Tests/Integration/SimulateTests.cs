@@ -91,4 +91,15 @@ public sealed class SimulateTests
         Assert.Contains("not empty and not a simulated host", r.Stderr);
         Assert.Equal("keep me", File.ReadAllText(d["precious.txt"]));
     }
+
+    [BinaryFact]
+    public void The_next_steps_keep_the_simulated_spec_out_of_the_machines_cdi_directories()
+    {
+        using var d = new TempDir();
+        var r = TestEnvironment.Run(TestEnvironment.Gantry, "simulate", d["host"], "--gpus", "1");
+        Assert.Equal(0, r.ExitCode);
+        Assert.DoesNotContain("--output=/etc/cdi", r.Stdout);
+        Assert.Contains($"--output={d["host"]}/cdi/nvidia.yaml", r.Stdout);
+        Assert.Contains($"nvidia-ctk cdi list --spec-dir={d["host"]}/cdi", r.Stdout);
+    }
 }

@@ -56,12 +56,21 @@ public sealed class RemoteApiTests
     }
 
     [Theory]
-    [InlineData("POST", "/gpu/info")]
-    [InlineData("PUT", "/v1.0/docker/cli")]
     [InlineData("GET", "/v2.0/gpu/info")]
     [InlineData("GET", "/gpu")]
-    public void Wrong_methods_and_paths_are_404(string method, string path) =>
+    [InlineData("POST", "/gpu")]
+    public void Unknown_paths_are_404(string method, string path) =>
         Assert.Equal((404, HttpReply.PlainText, "404 page not found\n"), Get(path, method: method));
+
+    [Theory]
+    [InlineData("POST", "/gpu/info")]
+    [InlineData("PUT", "/v1.0/docker/cli")]
+    [InlineData("DELETE", "/metrics")]
+    public void A_wrong_method_on_a_known_path_is_405_allowing_get(string method, string path)
+    {
+        Assert.Equal((405, HttpReply.PlainText, "405 method not allowed\n"), Get(path, method: method));
+        Assert.Equal("GET", Api.Handle(method, path, null).Allow);
+    }
 
     [Fact]
     public void A_failing_driver_ends_the_request_with_500_not_the_server()

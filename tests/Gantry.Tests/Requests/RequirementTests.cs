@@ -54,6 +54,20 @@ public sealed class RequirementTests
     {
         var e = Assert.Throws<RequirementException>(() => Requirement.Parse(expression));
         Assert.Equal("requirement error: invalid expression", e.Message);
+        Assert.StartsWith($"requirement error: invalid expression \"{expression}\": ", e.Described);
+    }
+
+    [Theory]
+    [InlineData("cuda>=abc", "requirement error: invalid expression \"cuda>=abc\": 'abc' is not a version (digits and dots, e.g. 12.4)")]
+    [InlineData("cuda>=12.0,colour=blue", "requirement error: invalid expression \"colour=blue\": 'colour' is not a key (use cuda, driver, arch or brand)")]
+    [InlineData("cuda>>12", "requirement error: invalid expression \"cuda>>12\": '>>' is not an operator (use =, !=, <, <=, >, >=)")]
+    [InlineData("brand>tesla", "requirement error: invalid expression \"brand>tesla\": brand takes only = or !=")]
+    [InlineData("cuda", "requirement error: invalid expression \"cuda\": expected KEY OP VALUE, e.g. cuda>=12.0")]
+    public void The_runtimes_message_names_the_bad_factor_and_why(string expression, string described)
+    {
+        var e = Assert.Throws<RequirementException>(() => RequirementCheck.Check([expression], new HostFacts("12.4", "550.54.15"), []));
+        Assert.Equal(described, e.Described);
+        Assert.Equal("requirement error: invalid expression", e.Message);
     }
 
     [Fact]

@@ -42,6 +42,40 @@ public sealed class FastPathTests : IDisposable
     void Redirect() => File.WriteAllText(CacheFile, File.ReadAllText(CacheFile).Replace("runtime-a", "runtime-b"));
 
     [BinaryFact]
+    public void An_unknown_log_level_refuses_a_create_naming_the_key_but_lets_other_commands_through()
+    {
+        File.WriteAllText(Config, $"[nvidia-container-runtime]\nlog-level = \"loud\"\nruntimes = [\"{Path.Combine(Bin, "runtime-a")}\"]\n");
+        File.WriteAllText(_dir["bundle/config.json"].EnsureDirectory(), "{\"ociVersion\":\"1.0.2\",\"process\":{\"env\":[]},\"root\":{\"path\":\"rootfs\"}}");
+        var create = Shim("create", "--bundle", _dir["bundle"], "c1");
+        Assert.Equal(1, create.ExitCode);
+        Assert.Contains($"invalid nvidia-container-runtime.log-level \"loud\" in {Config}: use one of panic, fatal, error, warn, warning, info, debug, trace", create.Stderr);
+        Assert.False(File.Exists(Recorded), "the low-level runtime should not have been started");
+        Assert.Equal(0, Shim("delete", "c1").ExitCode);
+        Assert.Equal("runtime-a delete c1", LastRun());
+    }
+
+    [BinaryFact]
+    public void The_records_are_capped_and_the_oldest_go_first()
+    {
+        Directory.CreateDirectory(CacheDir);
+        var now = DateTime.UtcNow;
+        var stale = Enumerable.Range(0, FastPathCache.MaxRecords + 6).Select(i => Path.Combine(CacheDir, i.ToString("x16"))).ToList();
+        for (var i = 0; i < stale.Count; i++)
+        {
+            File.WriteAllText(stale[i], "gantry-shim-fastpath 1\n");
+            File.SetLastWriteTimeUtc(stale[i], now.AddMinutes(-1000 + i));
+        }
+        File.WriteAllText(Path.Combine(CacheDir, "not-a-record"), "");
+        Assert.Equal(0, Shim("state", "c1").ExitCode);
+        var records = Directory.GetFiles(CacheDir).Where(f => Path.GetFileName(f) != "not-a-record").ToList();
+        Assert.Equal(FastPathCache.MaxRecords, records.Count);
+        Assert.Contains(Path.Combine(CacheDir, FastPathCache.Key(Config, "/usr/bin:/bin")), records);
+        Assert.DoesNotContain(stale[0], records);
+        Assert.Contains(stale[^1], records);
+        Assert.True(File.Exists(Path.Combine(CacheDir, "not-a-record")));
+    }
+
+    [BinaryFact]
     public void A_recorded_resolution_is_replayed_for_commands_other_than_create()
     {
         Assert.Equal(0, Shim("state", "c1").ExitCode);

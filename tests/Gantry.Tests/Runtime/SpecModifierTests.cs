@@ -55,4 +55,19 @@ public sealed class SpecModifierTests
             Modify("""{"process":{"env":["NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=0,nvidia.com/gpu=1"]}}""", RuntimeMode.Cdi));
         Assert.StartsWith("requesting a CDI device with vendor 'runtime.nvidia.com' is not supported when requesting other CDI devices", e.Message);
     }
+
+    [Fact]
+    public void A_missing_driver_root_points_the_admin_at_the_config_key_not_at_a_flag()
+    {
+        var config = new ToolkitConfig();
+        config.NvidiaContainerCli.Root = "/nonexistent/driver-root";
+        config.NvidiaContainerRuntime.CdiSpecDirs = ["/nonexistent-cdi-dir"];
+        var log = new RuntimeLog(Gantry.Common.LogLevel.Error, null, null, false);
+        var injector = new CdiInjector(config, log, new EditsApplier(new FakeRuntimeSyscalls()), "/usr/bin/nvidia-ctk");
+        var spec = OciSpec.Parse(Encoding.UTF8.GetBytes("""{"process":{"env":["NVIDIA_VISIBLE_DEVICES=0"]},"root":{"path":"rootfs"}}"""), "config.json", false);
+        var e = Assert.Throws<Gantry.Common.GantryException>(() => new SpecModifier(config, log, injector, "/usr/bin/nvidia-container-runtime-hook").Modify(spec, RuntimeMode.JitCdi));
+        Assert.Contains("driver root /nonexistent/driver-root does not exist; point nvidia-container-cli.root in ", e.Message);
+        Assert.Contains("config.toml at the directory the driver is installed in", e.Message);
+        Assert.DoesNotContain("--driver-root", e.Message);
+    }
 }

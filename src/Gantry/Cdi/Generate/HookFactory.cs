@@ -7,6 +7,10 @@ namespace Gantry.Cdi.Generate;
 // chmod is off unless enabled explicitly, as in the original.
 internal sealed class HookFactory
 {
+    /// <summary>Every hook a spec can name (nvidia-cdi-hook's commands that generate emits), for --disable-hook/--enable-hook.</summary>
+    public static readonly string[] KnownHooks =
+        ["create-symlinks", "update-ldcache", "enable-cuda-compat", "disable-device-node-modification", "update-application-profile", "chmod"];
+
     readonly string _path;
     readonly HashSet<string> _disabled;
     readonly HashSet<string> _enabled;

@@ -14,4 +14,8 @@ internal sealed record ConfigureOptions(
     bool Undo = false);
 
 /// <summary>One file the edit produces: new text, or null to delete it. Our own drop-ins need no backup.</summary>
-internal sealed record FileChange(string Path, string? Text, bool Backup = true);
+internal sealed record FileChange(string Path, string? Text, bool Backup = true)
+{
+    /// <summary>The text is the backup's: once written, the backup is removed (configure is wholly undone).</summary>
+    public bool RestoresBackup { get; init; }
+}

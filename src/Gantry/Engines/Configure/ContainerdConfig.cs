@@ -86,7 +86,8 @@ internal static class ContainerdConfig
     }
 
     /// <summary>The top-level file's imports: add (or on undo, remove) the drop-in glob.</summary>
-    public static void EditImports(TomlEditor top, bool wasEmpty, long version, string glob, bool undo)
+    /// <param name="keepVersion">On undo, a version line alone is kept: the file was the user's (configure kept a backup of it).</param>
+    public static void EditImports(TomlEditor top, bool wasEmpty, long version, string glob, bool undo, bool keepVersion = false)
     {
         var imports = (top.Get("imports") as TomlArray)?.OfType<string>().ToList() ?? new List<string>();
         if (undo)
@@ -94,7 +95,7 @@ internal static class ContainerdConfig
             if (!imports.Remove(glob)) return;
             if (imports.Count == 0) top.Remove("imports"); else top.Set(["imports"], imports);
             // A file that held nothing but what configure added goes back to nothing.
-            if (top.Model.Count == 1 && top.Model.ContainsKey("version")) top.Remove("version");
+            if (!keepVersion && top.Model.Count == 1 && top.Model.ContainsKey("version")) top.Remove("version");
             return;
         }
         if (imports.Contains(glob)) return;

@@ -12,7 +12,13 @@ internal static class RuntimeConfigurer
     public static List<FileChange> Plan(ConfigureOptions o, string? sourceText, Log log)
     {
         var top = EngineFile.Read(o.ConfigPath);
-        sourceText ??= top;
+        var changes = Plan(o, top, sourceText ?? top, log);
+        return o.Undo ? RestoreUntouched(o, top, changes) : changes;
+    }
+
+    /// <summary>The changes for a top-level file whose text is <paramref name="top"/> (null: no file).</summary>
+    static List<FileChange> Plan(ConfigureOptions o, string? top, string? sourceText, Log log)
+    {
         return o.Engine switch
         {
             EngineKind.Docker => [new FileChange(o.ConfigPath, DockerConfig.Edit(top, o.ConfigPath, o))],
@@ -41,7 +47,8 @@ internal static class RuntimeConfigurer
             dropIn = new FileChange(o.DropInPath, null, Backup: false);
             // Undo an in-place configure too, and keep the import while other drop-ins still rely on it.
             ContainerdConfig.Edit(topEditor, source, version, o, log, writeVersion: false);
-            if (!OtherDropIns(o.DropInPath)) ContainerdConfig.EditImports(topEditor, false, version, glob, undo: true);
+            if (!OtherDropIns(o.DropInPath))
+                ContainerdConfig.EditImports(topEditor, false, version, glob, undo: true, keepVersion: File.Exists(EngineFile.BackupOf(o.ConfigPath)));
         }
         else
         {
@@ -69,6 +76,31 @@ internal static class RuntimeConfigurer
         var tree = new TomlTable();
         CrioConfig.Edit(new TomlModelTarget(tree), source, o);
         return [new FileChange(o.DropInPath, GoTomlWriter.Write(tree), Backup: false)];
+    }
+
+    /// <summary>
+    /// Unconfigure is the exact inverse of configure on a file nobody touched since: when the backup configure kept,
+    /// configured again (with or without --set-as-default and CDI), gives the file's present bytes, the backup's bytes
+    /// come back and the backup goes. Otherwise (the file was edited since) the undo is the key-by-key one.
+    /// </summary>
+    static List<FileChange> RestoreUntouched(ConfigureOptions o, string? top, List<FileChange> changes)
+    {
+        var backupPath = EngineFile.BackupOf(o.ConfigPath);
+        if (top is null || !File.Exists(backupPath)) return changes;
+        string original;
+        try { original = File.ReadAllText(backupPath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return changes; }
+        foreach (var (setAsDefault, cdi) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        {
+            List<FileChange> redo;
+            try { redo = Plan(o with { Undo = false, SetAsDefault = setAsDefault, EnableCdi = cdi }, original, original, Log.Silent); }
+            catch (GantryException) { return changes; }
+            if (redo.FirstOrDefault(c => c.Path == o.ConfigPath) is not { } configured || configured.Text != top) continue;
+            var restored = changes.Where(c => c.Path != o.ConfigPath).ToList();
+            restored.Add(new FileChange(o.ConfigPath, original, Backup: false) { RestoresBackup = true });
+            return restored;
+        }
+        return changes;
     }
 
     static FileChange Result(string path, TomlEditor editor)

@@ -9,6 +9,7 @@ internal static partial class Interop
     internal struct Statx
     {
         [FieldOffset(0)] public uint Mask;
+        [FieldOffset(8)] public ulong Attributes;
         [FieldOffset(20)] public uint Uid;
         [FieldOffset(24)] public uint Gid;
         [FieldOffset(28)] public ushort Mode;
@@ -21,6 +22,7 @@ internal static partial class Interop
     }
 
     internal const uint StatxBasicStats = 0x7ff;
+    internal const ulong StatxAttrImmutable = 0x10;
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int StatxCall(int dirfd, string path, int flags, uint mask, out Statx buffer);
