@@ -69,8 +69,14 @@ internal sealed class CdiInjector
             if (cls == "gpu") gpus.Add(id);
             else requests.Add(new DeviceRequest(DeviceKinds.Find(cls) ?? throw new GantryException($"unknown gated device mode '{cls}'"), [id]));
         }
-        if (gpus.Count > 0) InjectJit(spec, gpus, capabilities());
-        InjectOthers(spec, [.. requests, .. others]);
+        InjectJit(spec, gpus, [.. requests, .. others], capabilities);
+    }
+
+    /// <summary>GPUs by id (index, UUID, MIG, "all", "none") made just in time, then the other kinds' requests.</summary>
+    public void InjectJit(OciSpec spec, IReadOnlyList<string> gpuIds, IReadOnlyList<DeviceRequest> others, Func<DriverCapability> capabilities)
+    {
+        if (gpuIds.Count > 0) InjectJitGpus(spec, gpuIds, capabilities());
+        InjectOthers(spec, others);
     }
 
     // The other kinds need only the device root, never the driver's discovery. Requests of one kind are applied
@@ -89,7 +95,7 @@ internal sealed class CdiInjector
 
     // The capabilities pick the driver files (CapabilityFilter), whether GPUs bring their DRM nodes, and drop the
     // hooks that only serve files left out: CUDA compat without compute, the application profile without graphics.
-    void InjectJit(OciSpec spec, IReadOnlyList<string> ids, DriverCapability caps)
+    void InjectJitGpus(OciSpec spec, IReadOnlyList<string> ids, DriverCapability caps)
     {
         var inv = CapabilityFilter.Select(Inventory(CapabilityFilter.WantsGraphics(caps)), caps);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -166,7 +172,7 @@ internal sealed class CdiInjector
         catch (RequirementException e) { throw new GantryException(e.Described); }
     }
 
-    /// <summary>Checks requirements against the host's driver and the GPUs behind the requested names.</summary>
+    /// <summary>Checks requirements against the host's driver and the GPUs behind the requested ids or CDI names.</summary>
     public void CheckRequirements(IReadOnlyList<string> requirements, IReadOnlyList<string> names)
     {
         var inv = Inventory(graphics: false);

@@ -44,11 +44,19 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         RemoveNvidiaHooks(spec);
         if (!request.Devices.IsRequested) return mode;
         if (mode == RuntimeMode.Csv) { ModifyCsv(spec, facts, request, devices.Others); return mode; }
-        var kind = mode == RuntimeMode.Cdi ? rt.CdiDefaultKind : CdiInjector.JitKind;
-        var names = request.Devices.AsIds()
-            .Select(id => Cdi.QualifiedName.IsQualified(id) ? id : Cdi.QualifiedName.Of(kind, id))
-            .Distinct(StringComparer.Ordinal).ToList();
+        var ids = request.Devices.AsIds();
         var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
+        // jit-cdi with plain ids (the usual case): typed all the way, GPU ids and the other kinds' requests.
+        if (mode == RuntimeMode.JitCdi && !ids.Any(Cdi.QualifiedName.IsQualified))
+        {
+            if (requirements.Count > 0) injector.CheckRequirements(requirements, ids);
+            injector.InjectJit(spec, ids, devices.Others, () => Capabilities(facts));
+            return mode;
+        }
+        // CDI names: the ids qualified by the mode's kind, or names the user wrote.
+        var kind = mode == RuntimeMode.Cdi ? rt.CdiDefaultKind : CdiInjector.JitKind;
+        var names = ids.Select(id => Cdi.QualifiedName.IsQualified(id) ? id : Cdi.QualifiedName.Of(kind, id))
+            .Distinct(StringComparer.Ordinal).ToList();
         if (requirements.Count > 0) injector.CheckRequirements(requirements, names);
         var others = mode == RuntimeMode.JitCdi ? devices.Others : [];
         if (mode == RuntimeMode.Cdi && devices.Others.Count > 0)
