@@ -35,6 +35,8 @@ internal sealed class FakeMountSyscalls(ISyscalls inner) : ForwardingSyscalls(in
     /// <summary>The 1-based number of the new mount (bind or tmpfs, not a remount) that fails; 0: none.</summary>
     public int FailMountAt { get; set; }
     public int FailErrno { get; set; } = Errno.EPERM;
+    /// <summary>The 1-based number of the remount (a bind made read-only) that fails; 0: none.</summary>
+    public int FailRemountAt { get; set; }
     /// <summary>A directory name whose mkdirat fails with EACCES.</summary>
     public string? FailMkdirOf { get; set; }
     public int ChownResult { get; set; }
@@ -68,7 +70,7 @@ internal sealed class FakeMountSyscalls(ISyscalls inner) : ForwardingSyscalls(in
         {
             var call = new MountCall(source, target, fsType, flags, data, HostPathOf(target));
             Mounts.Add(call);
-            if (call.IsRemount) return 0;
+            if (call.IsRemount) return Mounts.Count(m => m.IsRemount) == FailRemountAt ? -FailErrno : 0;
             if (NewMounts == FailMountAt) return -FailErrno;
             var r = _inner.Statx(At.FdCwd, target, 0, out var at);
             if (r < 0) return r;

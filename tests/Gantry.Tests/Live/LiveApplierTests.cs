@@ -206,6 +206,7 @@ public sealed class LiveApplierTests
         { "a directory where a file is bound", "directory", "/dev/nvidia0: is a directory" },
         { "a device node that is not the one discovery saw", "device", "invalid device node: /dev/null" },
         { "a compat library of the image that is not a regular file", "compat", "/usr/local/cuda/compat/libcuda.so.560.1 in the container is not a regular file" },
+        { "a file of the image where a directory is needed", "file", "/lib/firmware: Not a directory" },
     };
 
     [Theory, MemberData(nameof(Refused))]
@@ -215,6 +216,7 @@ public sealed class LiveApplierTests
         {
             if (change == "dangling") t.Symlink("/usr/lib/x86_64-linux-gnu/libcuda.so.560.1", "/nowhere");
             if (change == "directory") t.Mkdir("/dev/nvidia0");
+            if (change == "file") t.WriteFile("/lib/firmware", "image");
             if (change == "compat")
             {
                 File.Delete(t.InRoot("/usr/local/cuda/compat/libcuda.so.560.1"));
@@ -228,6 +230,42 @@ public sealed class LiveApplierTests
         Assert.NotEmpty(f.Sys.Active); // the mounts before it
         f.Applier.Rollback();
         f.AssertNothingLeft();
+    }
+
+    [Theory, MemberData(nameof(Resolvers.Both), MemberType = typeof(Resolvers))]
+    public void Dot_dot_in_the_plans_container_paths_is_clamped_at_the_root(string kind)
+    {
+        using var f = new Fixture(kind);
+        var plan = Plan(f.Host);
+        plan.Mounts[1].ContainerPath = "/../../../usr/lib/../lib64/./libcuda.so.550.54.15";
+        plan.Mounts[2].ContainerPath = "/lib/firmware/../../../../nvidia/550.54.15";
+        plan.DeviceNodes[0].Path = "/dev/../../dev/nvidia0";
+        f.Applier.Apply(plan);
+        var targets = f.Sys.Mounts.Where(m => !m.IsRemount).Select(m => m.TargetHostPath).ToList();
+        Assert.Contains($"{f.Tree.Root}/usr/lib64/libcuda.so.550.54.15", targets);
+        Assert.Contains($"{f.Tree.Root}/nvidia/550.54.15", targets);
+        Assert.Contains($"{f.Tree.Root}/dev/nvidia0", targets);
+        f.Tree.AssertSentinelUntouched();
+        f.Applier.Rollback();
+        f.AssertNothingLeft();
+    }
+
+    public static TheoryData<int> Remounts => new() { 1, 2, 3, 4 };
+
+    // The read-only remount of a bind fails: that bind is taken away at once, the rollback undoes the rest.
+    [Theory, MemberData(nameof(Remounts))]
+    public void A_bind_whose_read_only_remount_fails_is_unmounted_at_once_and_the_rollback_undoes_the_rest(int n)
+    {
+        using var f = new Fixture("openat2");
+        f.Sys.FailRemountAt = n;
+        var e = Assert.Throws<SyscallException>(() => f.Applier.Apply(Plan(f.Host)));
+        Assert.StartsWith("remount ", e.Message);
+        Assert.Equal(n, f.Sys.Active.Count); // the tmpfs and the binds before it
+        Assert.Single(f.Sys.Umounts);
+        f.Applier.Rollback();
+        Assert.Equal(n + 1, f.Sys.Umounts.Count);
+        f.AssertNothingLeft();
+        Assert.DoesNotContain("WARNING", f.Output.ToString()); // nothing was unmounted twice
     }
 
     [Fact]
