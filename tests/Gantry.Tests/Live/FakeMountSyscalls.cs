@@ -76,8 +76,8 @@ internal sealed class FakeMountSyscalls(ISyscalls inner) : ForwardingSyscalls(in
             if (r < 0) return r;
             if (fsType == "tmpfs")
             {
-                var names = Directory.EnumerateFileSystemEntries(call.TargetHostPath!).Select(Path.GetFileName).ToHashSet()!;
-                _active[Key(at)] = new Entry("tmpfs", null, _nextDevice++, names!, call.TargetHostPath!);
+                var names = new DirectoryInfo(call.TargetHostPath!).EnumerateFileSystemInfos().Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+                _active[Key(at)] = new Entry("tmpfs", null, _nextDevice++, names, call.TargetHostPath!);
                 return 0;
             }
             if ((flags & Ms.Bind) == 0 || source is null) return -Errno.EINVAL;
@@ -98,8 +98,8 @@ internal sealed class FakeMountSyscalls(ISyscalls inner) : ForwardingSyscalls(in
             if (r < 0) return r;
             if (!_active.Remove(Key(st), out var e)) return -Errno.EINVAL;
             if (e.NamesBefore is not null)
-                foreach (var entry in Directory.EnumerateFileSystemEntries(e.HostPath).Where(p => !e.NamesBefore.Contains(Path.GetFileName(p))))
-                    File.Delete(entry); // what was written into the tmpfs goes with it
+                foreach (var entry in new DirectoryInfo(e.HostPath).EnumerateFileSystemInfos().Where(i => !e.NamesBefore.Contains(i.Name)))
+                    entry.Delete(); // what was written into the tmpfs goes with it (files only: the applier writes no more)
             return 0;
         }
     }
