@@ -14,11 +14,12 @@ internal sealed class LiveApplyException(string message) : Exception(message);
 // keep the host's root and namespaces). Every mount, the rollback and the ldconfig run happen on that thread; the
 // step that must happen from the host (the device cgroup) runs on the calling thread between the mounts and
 // ldconfig. Any failure, there or on the apply thread, undoes every mount.
-internal sealed class LiveApplyThread(Log log)
+// The seam (the real one unless a test passes its own) serves every call here and on the apply thread.
+internal sealed class LiveApplyThread(Log log, ISyscalls? syscalls = null)
 {
     public void Apply(ContainerTarget target, LivePlan plan, Action afterMounts)
     {
-        var sys = LinuxSyscalls.Instance;
+        var sys = syscalls ?? LinuxSyscalls.Instance;
         // The runtime's signal thread (Process uses it) is started here, in the host's namespaces, not later from the
         // apply thread, whose mount namespace it would inherit.
         PosixSignalRegistration.Create(PosixSignal.SIGCONT, static _ => { }).Dispose();
