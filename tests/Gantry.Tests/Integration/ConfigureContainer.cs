@@ -53,12 +53,20 @@ internal sealed class ConfigureContainer : IDisposable
         for (var i = 0; i < 500; i++)
         {
             var children = File.Exists($"/proc/{parent}/task/{parent}/children") ? File.ReadAllText($"/proc/{parent}/task/{parent}/children").Trim() : "";
+            // The child counts once it runs sleep: before its exec, setpriv may not have switched to the uid yet,
+            // and configure gives what it makes to the owner of /proc/PID (a race seen under load).
             if (children.Length > 0 && int.TryParse(children.Split(' ')[0], out var pid) &&
-                new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget is { } ns && ns != self)
+                new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget is { } ns && ns != self && Comm(pid) == "sleep")
                 return pid;
             Thread.Sleep(10);
         }
         throw new TimeoutException("unshare did not start its child");
+    }
+
+    static string? Comm(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/comm").Trim(); }
+        catch (IOException) { return null; }
     }
 
     public static string Cli => Path.Combine(TestEnvironment.BinDir, "nvidia-container-cli");
