@@ -3,7 +3,8 @@ using Gantry.NvidiaCtk;
 
 namespace Gantry;
 
-// `gantry VERB`: every front end's verbs plus our own (simulate, info, demo, doctor).
+// `gantry VERB`: every front end by name, plus our own verbs (simulate, info, demo). It stands above the front
+// ends, as Program does: it is the only place besides Program that may start one of them.
 internal static class GantryCommand
 {
     public static int Run(string[] args)
