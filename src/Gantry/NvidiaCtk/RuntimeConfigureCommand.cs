@@ -1,5 +1,6 @@
 using Gantry.Common;
 using Gantry.Config;
+using Gantry.Devices;
 using Gantry.Discovery;
 using Gantry.Engines.Configure;
 using Gantry.Host;
@@ -146,7 +147,7 @@ internal static class RuntimeConfigureCommand
         try
         {
             var inv = DriverDiscovery.Discover(new HostRoots(f.Get("driver-root") ?? "/"), new DiscoveryOptions { Graphics = false }, o.Undo ? Log.Silent : log);
-            ids = inv.Gpus.SelectMany(g => g.MigEnabled ? g.MigDevices.Select(m => m.Uuid) : [g.Uuid]).ToList();
+            ids = SwarmDeviceCheck.NodeDevices(inv);
         }
         catch (GantryException) when (o.Undo) { }
         if (!o.Undo)
