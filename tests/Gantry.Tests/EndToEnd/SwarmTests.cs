@@ -213,6 +213,32 @@ public sealed class SwarmTests(SwarmCluster cluster) : IClassFixture<SwarmCluste
         }
     }
 
+    // A node whose daemon.json and config.toml disagree on the kind: configure refuses to make them so, and the
+    // runtime (the node's default) refuses a task whose GPUs come in a variable swarm-resource does not list, or
+    // an id that is no GPU of the node, rather than give it every GPU.
+    [EngineFact("dockerd")]
+    public void A_kind_mismatch_or_an_unknown_gpu_is_an_error_in_configure_and_in_the_runtime()
+    {
+        Ready();
+        var node = cluster.Nodes[1];
+        var daemon = Path.Combine(node.Dir, "daemon.json");
+        var before = File.ReadAllText(daemon);
+        var configure = TestEnvironment.Run(TestEnvironment.NvidiaCtk, "runtime", "configure", "--runtime=docker", "--config=" + daemon,
+            "--toolkit-config=" + node.Sim.Dir["config.toml"], "--driver-root=" + node.Sim.HostRoot, "--swarm-resource-kind=GPU");
+        Assert.True(configure.ExitCode != 0, configure.Combined);
+        Assert.Contains("NVIDIA-GPU", configure.Combined);
+        Assert.Equal(before, File.ReadAllText(daemon));
+
+        var uuid = node.GpuIndex.Keys.First();
+        var mismatch = node.Docker.Run("run", "--rm", "-e", $"DOCKER_RESOURCE_OTHER-GPU={uuid}", "-e", "NVIDIA_VISIBLE_DEVICES=all", SwarmCluster.Image, "true");
+        Assert.True(mismatch.ExitCode != 0, mismatch.Combined);
+        Assert.Contains($"swarm resource OTHER-GPU: Swarm gave this task {uuid}", mismatch.Combined);
+        const string Stale = "GPU-00000000-0000-0000-0000-000000000000";
+        var unknown = node.Docker.Run("run", "--rm", "-e", $"DOCKER_RESOURCE_NVIDIA-GPU={Stale}", SwarmCluster.Image, "true");
+        Assert.True(unknown.ExitCode != 0, unknown.Combined);
+        Assert.Contains($"swarm resource NVIDIA-GPU: unknown GPU {Stale}", unknown.Combined);
+    }
+
     [EngineFact("dockerd")]
     public void A_stack_file_with_generic_resources_deploys()
     {
@@ -237,6 +263,7 @@ public sealed class SwarmTests(SwarmCluster cluster) : IClassFixture<SwarmCluste
                 external: true
                 name: host
             """);
+        // The host network: the default overlay network cannot be attached on daemons started with --bridge=none.
         SwarmCluster.Check(cluster.Manager.Run("stack", "deploy", "-c", file, "gs"));
         try { AssertEachSeesWhatItWasGiven(Tasks("gs_gpu", 2), 1); }
         finally
