@@ -7,7 +7,7 @@ namespace Gantry.Engines;
 // static ldconfig so that the container can show its own ld cache after the hooks ran.
 internal static class BusyboxImage
 {
-    static readonly string[] Applets = ["sh", "ls", "cat", "readlink", "env", "grep", "echo", "test", "head", "stat", "find", "mknod", "sort", "wc", "id", "true"];
+    static readonly string[] Applets = ["sh", "ls", "cat", "readlink", "env", "grep", "echo", "test", "head", "stat", "find", "mknod", "sort", "wc", "id", "true", "sleep"];
 
     public static string? Missing()
     {

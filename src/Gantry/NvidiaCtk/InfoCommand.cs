@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gantry.Common;
+using Gantry.Devices;
 using Gantry.Discovery;
 using Gantry.Host;
+using Gantry.Requests;
 
 namespace Gantry.NvidiaCtk;
 
@@ -14,6 +16,7 @@ internal static class InfoCommand
         var f = new FlagSet()
             .String("driver-root", "the root of the driver installation", "/", null, ["NVIDIA_CTK_DRIVER_ROOT"])
             .String("dev-root", "the root of the device nodes (default: the driver root)", null, null, ["NVIDIA_CTK_DEV_ROOT"])
+            .String("swarm-resource-kind", "the generic-resource kind the Swarm resources are shown as", SwarmResource.DefaultKind)
             .Bool("json", "print JSON")
             .Bool("help", "show help", ["h"]);
         f.Parse(args);
@@ -21,7 +24,15 @@ internal static class InfoCommand
         var inv = DriverDiscovery.Discover(new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root")), new DiscoveryOptions(), f.GetBool("json") ? Log.Silent : log);
         var report = InfoReport.From(inv);
         if (f.GetBool("json")) Console.WriteLine(JsonSerializer.Serialize(report, InfoJsonContext.Default.InfoReport));
-        else Console.Write(report.ToText());
+        else
+        {
+            Console.Write(report.ToText());
+            // As `nvidia-ctk runtime configure --runtime=docker --swarm-resources` advertises them in daemon.json.
+            var kind = f.GetOr("swarm-resource-kind", SwarmResource.DefaultKind);
+            var ids = SwarmDeviceCheck.NodeDevices(inv);
+            Console.WriteLine($"Swarm resources: {(ids.Count == 0 ? "none" : $"{ids.Count} ({SwarmResource.Variable(kind)} in a task)")}");
+            foreach (var id in ids) Console.WriteLine($"  {kind}={id}");
+        }
         return 0;
     }
 }

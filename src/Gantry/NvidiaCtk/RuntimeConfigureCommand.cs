@@ -1,6 +1,10 @@
 using Gantry.Common;
+using Gantry.Config;
+using Gantry.Devices;
+using Gantry.Discovery;
 using Gantry.Engines.Configure;
 using Gantry.Host;
+using Gantry.Requests;
 
 namespace Gantry.NvidiaCtk;
 
@@ -30,8 +34,17 @@ internal static class RuntimeConfigureCommand
         if (mode is not ("" or "config-file" or "config")) log.Warning($"Ignoring unsupported config mode '{mode}'; using config-file");
 
         var o = Resolve(flags, engine, undo, log);
+        if (flags.GetBool("swarm-resources") || flags.IsSet("swarm-resource-kind")) o = WithSwarm(o, flags, log);
         var source = ReadSource(flags, engine, log);
         var changes = RuntimeConfigurer.Plan(o, source, log);
+        if (!undo && RuntimeConfigurer.SwarmMismatches(o, changes) is { Count: > 0 } mismatched)
+        {
+            var what = $"{o.ConfigPath} advertises GPUs to Swarm as {string.Join(", ", mismatched)}, but swarm-resource in " +
+                       $"{o.ToolkitConfigPath ?? ToolkitConfigFile.DefaultPath()} does not list {string.Join(",", mismatched.Select(SwarmResource.Variable))}: " +
+                       "the runtime would refuse those tasks";
+            if (o.SwarmKind is not null) throw new GantryException($"{what}; remove the other kind from node-generic-resources or configure it with --swarm-resource-kind");
+            log.Warning($"{what}; run 'nvidia-ctk runtime configure --runtime=docker --swarm-resource-kind={mismatched[0]}'");
+        }
         if (flags.GetBool("dry-run"))
         {
             // Each document is labelled with its path: on stderr, and as a comment heading a TOML document
@@ -40,7 +53,7 @@ internal static class RuntimeConfigureCommand
             {
                 if (c.Text is null) { log.Info($"would remove {c.Path}"); continue; }
                 log.Info($"would write {c.Path}:");
-                stdout.Write((engine == EngineKind.Docker ? "" : $"# {c.Path}\n") + c.Text + "\n");
+                stdout.Write((engine == EngineKind.Docker && c.Path == o.ConfigPath ? "" : $"# {c.Path}\n") + c.Text + "\n");
             }
             return 0;
         }
@@ -53,7 +66,7 @@ internal static class RuntimeConfigureCommand
 
     // Configure's options that unconfigure has no use for: accepted (so that the configure command line, with
     // "un" put in front, undoes it) but not listed in its help.
-    static readonly string[] ConfigureOnly = ["nvidia-runtime-path", "nvidia-runtime-hook-path", "nvidia-set-as-default", "cdi.enabled", "unset"];
+    static readonly string[] ConfigureOnly = ["nvidia-runtime-path", "nvidia-runtime-hook-path", "nvidia-set-as-default", "cdi.enabled", "unset", "driver-root"];
 
     static string Help(string verb)
     {
@@ -80,6 +93,12 @@ internal static class RuntimeConfigureCommand
         .String("nvidia-runtime-hook-path", "the hook executable (oci-hook mode)", "/usr/bin/nvidia-container-runtime-hook")
         .Bool("nvidia-set-as-default", "make the runtime the engine's default", ["set-as-default"])
         .Bool("cdi.enabled", "enable CDI in the engine", ["cdi.enable", "enable-cdi"])
+        .Bool("swarm-resources", "docker: advertise this node's GPUs (their UUIDs; MIG devices when MIG is on) to Docker Swarm as generic " +
+                                 "resources of --swarm-resource-kind, make the runtime the default, and set swarm-resource in --toolkit-config to match")
+        .String("swarm-resource-kind", "the generic-resource kind of --swarm-resources (implies it)", SwarmResource.DefaultKind)
+        .String("driver-root", "where the driver is installed, for --swarm-resources to find the GPUs", "/")
+        .String("toolkit-config", "the toolkit's config.toml that --swarm-resources sets swarm-resource in (default: $NVIDIA_CTK_CONFIG_FILE_PATH, " +
+                                  "else ${XDG_CONFIG_HOME:-/etc}/nvidia-container-runtime/config.toml)")
         .Bool("unset", "undo a previous configure (same as 'runtime unconfigure')")
         .Bool("help", "show help", ["h"]);
 
@@ -114,6 +133,29 @@ internal static class RuntimeConfigureCommand
         var cdi = f.GetBool("cdi.enabled");
         if (cdi && engine == EngineKind.Crio) { log.Warning("Ignoring --cdi.enabled: CRI-O always has CDI enabled"); cdi = false; }
         return new ConfigureOptions(engine, config, dropIn, f.Get("nvidia-runtime-name")!, path, f.GetBool("nvidia-set-as-default"), cdi, undo);
+    }
+
+    // Docker only: this node's GPUs from discovery under --driver-root (MIG devices in place of a GPU in MIG mode).
+    // Unconfigure needs only the kind; it still asks, so that a file configure left untouched gets its backup back.
+    static ConfigureOptions WithSwarm(ConfigureOptions o, FlagSet f, Log log)
+    {
+        if (o.Engine != EngineKind.Docker) throw new UsageException("--swarm-resources is for --runtime=docker");
+        var kind = f.Get("swarm-resource-kind") ?? SwarmResource.DefaultKind;
+        if (!SwarmResource.IsValidKind(kind)) throw new UsageException($"invalid --swarm-resource-kind '{kind}': it must be non-empty, without '=', ',' or spaces");
+        var toolkit = f.Get("toolkit-config") is { Length: > 0 } t ? t : ToolkitConfigFile.DefaultPath();
+        IReadOnlyList<string> ids = [];
+        try
+        {
+            var inv = DriverDiscovery.Discover(new HostRoots(f.Get("driver-root") ?? "/"), new DiscoveryOptions { Graphics = false }, o.Undo ? Log.Silent : log);
+            ids = SwarmDeviceCheck.NodeDevices(inv);
+        }
+        catch (GantryException) when (o.Undo) { }
+        if (!o.Undo)
+        {
+            if (ids.Count == 0) throw new GantryException($"no GPUs found under driver root {f.Get("driver-root")}: nothing to advertise to Swarm");
+            log.Info($"Advertising {ids.Count} device(s) to Swarm as {kind}: {string.Join(", ", ids)}");
+        }
+        return o with { SwarmKind = kind, SwarmIds = ids, ToolkitConfigPath = toolkit };
     }
 
     static string? ReadSource(FlagSet f, EngineKind engine, Log log)

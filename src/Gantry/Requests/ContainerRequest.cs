@@ -42,6 +42,9 @@ internal sealed record ContainerRequest(VisibleDevices Devices, IReadOnlyList<st
 {
     public IReadOnlyList<string> Annotated { get; init; } = [];
 
+    /// <summary>The swarm-resource variables (name, value) the devices came from; empty when they did not.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> SwarmSources { get; init; } = [];
+
     /// <summary>The request as a mode sees it: the annotations replace the rest in cdi mode, when there are any.</summary>
     public ContainerRequest For(bool cdiMode) =>
         cdiMode && Annotated.Count > 0 ? new ContainerRequest(new VisibleDevices(RequestKind.List, Annotated), []) : this with { Annotated = [] };

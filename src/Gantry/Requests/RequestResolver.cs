@@ -17,11 +17,20 @@ internal static class RequestResolver
         var envHonoured = c.Privileged || o.AcceptEnvvarWhenUnprivileged;
 
         VisibleDevices devices;
+        IReadOnlyList<KeyValuePair<string, string>> swarmSources = [];
         if (mountDevices.Count > 0) devices = VisibleDevices.Parse(mountDevices);
         else
         {
             var (names, fromEnv) = FromEnv(c, o);
-            if (envHonoured) devices = fromEnv;
+            if (envHonoured)
+            {
+                devices = fromEnv;
+                swarmSources = names.Where(n => o.SwarmResourceVariables.Contains(n, StringComparer.Ordinal))
+                    .Select(n => KeyValuePair.Create(n, c.Get(n)!)).ToList();
+                // A task given GPUs in a variable swarm-resource does not list would otherwise get the image's
+                // NVIDIA_VISIBLE_DEVICES, often every GPU.
+                if (swarmSources.Count == 0) SwarmResource.CheckListed(c, o.SwarmResourceVariables);
+            }
             else
             {
                 if (fromEnv.IsRequested)
@@ -29,7 +38,7 @@ internal static class RequestResolver
                 devices = VisibleDevices.NotRequested;
             }
         }
-        return new ContainerRequest(devices, warnings) { Annotated = FromAnnotations(c, o) };
+        return new ContainerRequest(devices, warnings) { Annotated = FromAnnotations(c, o), SwarmSources = swarmSources };
     }
 
     /// <summary>The requests of /dev/null volume mounts under /var/run/nvidia-container-devices, in spec order.</summary>

@@ -47,6 +47,12 @@ internal sealed class CdiInjector
         return inv;
     }
 
+    /// <summary>Every id that Swarm gave the task (swarm-resource variables) must be a device of this node.</summary>
+    public void CheckSwarmIds(IReadOnlyList<KeyValuePair<string, string>> sources)
+    {
+        if (sources.Count > 0) SwarmDeviceCheck.Check(Inventory(graphics: false), sources);
+    }
+
     /// <summary>
     /// Injects the devices a container named the CDI way (NVIDIA_VISIBLE_DEVICES qualified by the mode's kind, or
     /// annotations) and the typed requests of the other kinds. Names of the just-in-time vendor are made from

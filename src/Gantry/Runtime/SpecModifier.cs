@@ -45,6 +45,8 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         if (!request.Devices.IsRequested) return mode;
         if (mode == RuntimeMode.Csv) { ModifyCsv(spec, facts, request, devices.Others); return mode; }
         var ids = request.Devices.AsIds();
+        // Ids from Swarm are UUIDs of this node's GPUs (jit-cdi); in cdi mode the spec directories say what exists.
+        if (mode == RuntimeMode.JitCdi) injector.CheckSwarmIds(request.SwarmSources);
         var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
         // jit-cdi with plain ids (the usual case): typed all the way, GPU ids and the other kinds' requests.
         if (mode == RuntimeMode.JitCdi && !ids.Any(Cdi.QualifiedName.IsQualified))

@@ -19,6 +19,9 @@ internal sealed record CliRequest(
     IReadOnlyList<string> Requirements,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>The swarm-resource variables (name, value) the devices came from; empty when they did not.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> SwarmSources { get; init; } = [];
+
     /// <summary>The request, or null when the container asked for no GPU (the hook then does nothing).</summary>
     public static CliRequest? From(ContainerFacts facts, ToolkitConfig config)
     {
@@ -41,7 +44,8 @@ internal sealed record CliRequest(
         // the runtime's jit-cdi mode's only, as in the original.
         var imex = devices.Others.FirstOrDefault(r => r.Kind == DeviceKinds.ImexChannel)?.Ids ?? [];
         return new CliRequest(resolved.Devices, migConfig, migMonitor, imex,
-            DriverCapabilityRequest.Resolve(facts, supported), RequirementCheck.Collect(facts, config.DisableRequire), resolved.Warnings);
+            DriverCapabilityRequest.Resolve(facts, supported), RequirementCheck.Collect(facts, config.DisableRequire), resolved.Warnings)
+            { SwarmSources = resolved.SwarmSources };
     }
 
     // The hook reads swarm-resource as written: unset or empty means no swarm variables (toolkit.md §2).

@@ -1,5 +1,7 @@
 using Gantry.Common;
 using Gantry.Config;
+using Gantry.Devices;
+using Gantry.Discovery;
 using Gantry.Hooks;
 using Gantry.Host;
 using Gantry.Requests;
@@ -9,7 +11,7 @@ namespace Gantry.RuntimeHook;
 // nvidia-container-runtime-hook (also nvidia-container-toolkit): the OCI prestart hook of `docker run --gpus` and
 // of the runtime's legacy mode. It reads the state on stdin and <bundle>/config.json, turns the request into an
 // `nvidia-container-cli configure` command line and execs it (or, when that CLI is this program, runs it in this
-// process); the CLI does the work. No discovery here: this runs for every GPU container. Exit codes as the original: 0, 1 for any failure, 2 for a bad command line.
+// process); the CLI does the work. No discovery here (this runs for every GPU container), except for a Swarm task, whose ids are checked. Exit codes as the original: 0, 1 for any failure, 2 for a bad command line.
 internal static class RuntimeHookCommand
 {
     public static int Run(string name, string[] args, Func<string[], int> containerCli) =>
@@ -60,6 +62,13 @@ internal static class RuntimeHookCommand
         if (request is null) return 0; // not a GPU container
         foreach (var w in request.Warnings) Console.Error.WriteLine($"WARNING: {w}");
         CliRequest.AssertLegacyMode(config, request.Devices);
+        // Ids from Swarm must be devices of this node; discovery runs only for such a task.
+        if (request.SwarmSources.Count > 0)
+        {
+            var root = string.IsNullOrEmpty(config.NvidiaContainerCli.Root) ? "/" : config.NvidiaContainerCli.Root;
+            var inv = DriverDiscovery.Discover(new HostRoots(root), new DiscoveryOptions { Graphics = false, RootSetting = "nvidia-container-cli.root" }, Log.Silent);
+            SwarmDeviceCheck.Check(inv, request.SwarmSources);
+        }
 
         // runc runs hooks in the bundle, which is what a relative root.path is relative to.
         var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.RootPath));

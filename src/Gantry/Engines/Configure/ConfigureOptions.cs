@@ -11,7 +11,15 @@ internal sealed record ConfigureOptions(
     string RuntimePath = "nvidia-container-runtime",
     bool SetAsDefault = false,
     bool EnableCdi = false,
-    bool Undo = false);
+    bool Undo = false)
+{
+    /// <summary>Docker Swarm: the generic-resource kind this node's GPUs are advertised as (null: no Swarm set-up).</summary>
+    public string? SwarmKind { get; init; }
+    /// <summary>This node's GPU (or MIG device) UUIDs, advertised as SwarmKind=UUID in daemon.json.</summary>
+    public IReadOnlyList<string> SwarmIds { get; init; } = [];
+    /// <summary>The toolkit's config.toml, whose swarm-resource is set to DOCKER_RESOURCE_&lt;SwarmKind&gt;.</summary>
+    public string? ToolkitConfigPath { get; init; }
+}
 
 /// <summary>One file the edit produces: new text, or null to delete it. Our own drop-ins need no backup.</summary>
 internal sealed record FileChange(string Path, string? Text, bool Backup = true)

@@ -23,13 +23,16 @@ internal static class DockerConfig
                 if (rts.Count == 0) root.Remove("runtimes");
             }
             if (root["default-runtime"] is JsonValue v && v.TryGetValue<string>(out var d) && d == o.RuntimeName) root.Remove("default-runtime");
+            if (o.SwarmKind is { } kind) SetGenericResources(root, kind, []);
         }
         else
         {
             if (root["runtimes"] is not JsonObject runtimes) root["runtimes"] = runtimes = new JsonObject();
             var entry = new JsonObject { ["args"] = new JsonArray(), ["path"] = o.RuntimePath };
             if (!JsonNode.DeepEquals(runtimes[o.RuntimeName], entry)) runtimes[o.RuntimeName] = entry;
-            if (o.SetAsDefault) root["default-runtime"] = o.RuntimeName;
+            // Swarm services cannot choose a runtime: a node that gives tasks GPUs runs them with nvidia by default.
+            if (o.SetAsDefault || o.SwarmKind is not null) root["default-runtime"] = o.RuntimeName;
+            if (o.SwarmKind is { } kind) SetGenericResources(root, kind, o.SwarmIds);
             if (o.EnableCdi)
             {
                 if (root["features"] is not JsonObject features) root["features"] = features = new JsonObject();
@@ -39,6 +42,34 @@ internal static class DockerConfig
         if (existing is not null && JsonNode.DeepEquals(before, root)) return existing;
         if (root.Count == 0) return null;
         return Write(root, existing);
+    }
+
+    public const string GenericResourcesKey = "node-generic-resources";
+
+    // The entries "KIND=..." of the kind become exactly `ids` (in order, after the other kinds' entries, which stay
+    // as they are); no entry left removes the key. An unchanged list keeps its place and form.
+    static void SetGenericResources(JsonObject root, string kind, IReadOnlyList<string> ids)
+    {
+        var existing = root[GenericResourcesKey] is JsonArray a ? a.Select(n => n?.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : null).ToList() : [];
+        if (root[GenericResourcesKey] is { } node && node is not JsonArray)
+            throw new GantryException($"daemon.json: {GenericResourcesKey} must be a list of \"KIND=VALUE\" strings");
+        if (existing.Any(e => e is null)) throw new GantryException($"daemon.json: {GenericResourcesKey} must be a list of \"KIND=VALUE\" strings");
+        var prefix = kind + "=";
+        var wanted = existing.Where(e => !e!.StartsWith(prefix, StringComparison.Ordinal)).Concat(ids.Select(id => prefix + id)).ToList();
+        if (wanted.SequenceEqual(existing)) return;
+        if (wanted.Count == 0) { root.Remove(GenericResourcesKey); return; }
+        root[GenericResourcesKey] = new JsonArray(wanted.Select(w => (JsonNode)JsonValue.Create(w!)!).ToArray());
+    }
+
+    /// <summary>The kinds of node-generic-resources whose values are GPU or MIG UUIDs, in order of first entry.</summary>
+    public static IReadOnlyList<string> GpuResourceKinds(string? text, string source)
+    {
+        if (text is null) return [];
+        var root = Parse(text, source);
+        if (root[GenericResourcesKey] is not JsonArray a) return [];
+        return a.Select(n => n?.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : "")
+            .Select(e => e.Split('=', 2)).Where(p => p.Length == 2 && (p[1].StartsWith("GPU-", StringComparison.OrdinalIgnoreCase) || p[1].StartsWith("MIG-", StringComparison.OrdinalIgnoreCase)))
+            .Select(p => p[0]).Distinct(StringComparer.Ordinal).ToList();
     }
 
     static JsonObject Parse(string? text, string source)

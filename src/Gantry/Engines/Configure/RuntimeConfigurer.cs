@@ -1,5 +1,6 @@
 using Gantry.Common;
 using Gantry.Config;
+using Gantry.Requests;
 using Tomlyn.Model;
 
 namespace Gantry.Engines.Configure;
@@ -21,10 +22,72 @@ internal static class RuntimeConfigurer
     {
         return o.Engine switch
         {
-            EngineKind.Docker => [new FileChange(o.ConfigPath, DockerConfig.Edit(top, o.ConfigPath, o))],
+            EngineKind.Docker => Docker(o, top),
             EngineKind.Containerd => Containerd(o, top, sourceText, log),
             _ => Crio(o, top, sourceText),
         };
+    }
+
+    static List<FileChange> Docker(ConfigureOptions o, string? top)
+    {
+        var daemon = new FileChange(o.ConfigPath, DockerConfig.Edit(top, o.ConfigPath, o));
+        if (o.SwarmKind is null || o.ToolkitConfigPath is null) return [daemon];
+        return [daemon, SwarmResourceSetting(o)];
+    }
+
+    /// <summary>
+    /// config.toml's swarm-resource: DOCKER_RESOURCE_&lt;kind&gt; on configure; on undo the key goes when it is still
+    /// that value. Any other kind that daemon.json advertises GPUs as (after the edit) is a mismatch: Swarm would
+    /// hand tasks ids in a variable the runtime does not read.
+    /// </summary>
+    static FileChange SwarmResourceSetting(ConfigureOptions o)
+    {
+        var path = o.ToolkitConfigPath!;
+        var variable = SwarmResource.Variable(o.SwarmKind!);
+        var text = EngineFile.Read(path);
+        var editor = TomlEditor.Parse(text ?? "", path);
+        if (o.Undo)
+        {
+            // Configure may have replaced a commented example: the backup it kept comes back when configuring it
+            // again gives the present bytes.
+            if (text is not null && RestorableBackup(path, variable, text) is { } original)
+                return new FileChange(path, original, Backup: false) { RestoresBackup = true };
+            if (editor.Get("swarm-resource") is string current && current == variable) editor.Remove("swarm-resource");
+        }
+        else editor.Set(["swarm-resource"], variable);
+        var result = editor.CheckedText();
+        return new FileChange(path, text is null && string.IsNullOrWhiteSpace(result) ? null : result);
+    }
+
+    static string? RestorableBackup(string path, string variable, string present)
+    {
+        var backup = EngineFile.BackupOf(path);
+        if (!File.Exists(backup)) return null;
+        try
+        {
+            var original = File.ReadAllText(backup);
+            var redo = TomlEditor.Parse(original, backup);
+            redo.Set(["swarm-resource"], variable);
+            return redo.CheckedText() == present ? original : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or GantryException) { return null; }
+    }
+
+    /// <summary>
+    /// The GPU kinds daemon.json advertises that config.toml's swarm-resource does not list (both as they would be
+    /// after <paramref name="changes"/>): each is a kind whose tasks the runtime would refuse.
+    /// </summary>
+    public static IReadOnlyList<string> SwarmMismatches(ConfigureOptions o, IReadOnlyList<FileChange> changes)
+    {
+        if (o.Engine != EngineKind.Docker) return [];
+        string? After(string path) => changes.FirstOrDefault(c => c.Path == path) is { } c ? c.Text : EngineFile.Read(path);
+        var kinds = DockerConfig.GpuResourceKinds(After(o.ConfigPath), o.ConfigPath);
+        if (kinds.Count == 0) return [];
+        var configPath = o.ToolkitConfigPath ?? ToolkitConfigFile.DefaultPath();
+        var toml = After(configPath);
+        var config = toml is null ? new ToolkitConfig() : ToolkitConfigFile.Parse(toml, configPath);
+        var listed = config.SwarmResourceVariables;
+        return kinds.Where(k => !listed.Contains(SwarmResource.Variable(k), StringComparer.Ordinal)).ToList();
     }
 
     static List<FileChange> Containerd(ConfigureOptions o, string? top, string? sourceText, Log log)
