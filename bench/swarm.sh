@@ -4,11 +4,12 @@
 # task. Every node has its own simulated 2-GPU host and is set up by
 # `nvidia-ctk runtime configure --runtime=docker --swarm-resources`, so nvidia is each node's default runtime and
 # the GPU service differs from the plain one only by `--generic-resource NVIDIA-GPU=1`. Medians of interleaved
-# runs; the ratio is GPU over plain. Polling is every 100 ms, so times are good to about that.
-#   bench/swarm.sh [RUNS]     (default 5)   needs root, dockerd, containerd, runc, busybox
+# runs; the ratio is GPU over plain. Times come from Swarm's own records (the service's CreatedAt and the
+# moment each task reached Running), so the script's polling does not blur them.
+#   bench/swarm.sh [RUNS]     (default 8)   needs root, dockerd, containerd, runc, busybox
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-5}
+runs=${1:-8}
 [ "$(id -u)" = 0 ] || { echo "bench/swarm.sh: needs root (dockerd)" >&2; exit 1; }
 command -v dockerd >/dev/null || { echo "bench/swarm.sh: dockerd is not installed (bash scripts/deps.sh test)" >&2; exit 1; }
 [ -x out/nvidia-container-runtime ] || ./build.sh >/dev/null
@@ -51,11 +52,9 @@ for i in $(seq 1 $((nodes - 1))); do
 done
 for _ in $(seq 150); do [ "$(d 0 node ls --format '{{.Status}}' | grep -c Ready)" = "$nodes" ] && break; sleep 0.2; done
 
-now() { date +%s%N; }
 # One service's life: create, wait until 4 tasks run, remove, wait until no task container is left on any node.
 life() { # name, extra args...
   local name=$1; shift
-  local t0; t0=$(now)
   # (Swarm warns on stderr that a local image has no registry digest: kept out of the table, shown on failure.)
   d 0 service create --detach --quiet --name "$name" --replicas 4 --restart-condition none "$@" gantry-bench/busybox sleep 600 \
     >/dev/null 2>"$work/create.err" || { cat "$work/create.err" >&2; exit 1; }
@@ -65,8 +64,12 @@ life() { # name, extra args...
     [ "$running" = 4 ] && break
     sleep 0.1
   done
-  local t1; t1=$(now)
   [ "$running" = 4 ] || { echo "bench/swarm.sh: $name: only $running of 4 tasks running after 60 s" >&2; d 0 service ps --no-trunc "$name" >&2; exit 1; }
+  # Swarm's clock: from the service's creation to the last task's switch to Running.
+  local t0 t1
+  t0=$(date -d "$(d 0 service inspect --format '{{.CreatedAt}}' "$name" | sed 's/ UTC$//')" +%s%N)
+  t1=$(d 0 inspect --format '{{.Status.Timestamp}}' $(d 0 service ps -q --filter desired-state=running "$name") |
+    sed 's/ UTC$//' | while read -r ts; do date -d "$ts" +%s%N; done | sort -n | tail -1)
   d 0 service rm "$name" >/dev/null
   for _ in $(seq 300); do
     local left=0

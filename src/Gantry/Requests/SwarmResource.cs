@@ -52,13 +52,16 @@ internal static class SwarmResource
     }
 
     /// <summary>Throws, naming the kind and the id, for the first id of a swarm variable that is no device of this node.</summary>
-    public static void CheckKnown(IReadOnlyList<KeyValuePair<string, string>> sources, Func<string, bool> isKnown, IReadOnlyList<string> nodeDevices)
+    /// <param name="where">Where the ids were looked for, said in the error after the node's devices (optional).</param>
+    public static void CheckKnown(IReadOnlyList<KeyValuePair<string, string>> sources, Func<string, bool> isKnown, IReadOnlyList<string> nodeDevices,
+        string? where = null)
     {
         foreach (var (name, value) in sources)
             foreach (var id in Items(value))
             {
                 if (id is "all" or "none" or "void" || isKnown(id)) continue;
                 var have = nodeDevices.Count == 0 ? "this node has no GPUs" : $"this node has {string.Join(",", nodeDevices)}";
+                if (where is not null) have += "; " + where;
                 throw new GantryException($"swarm resource {Kind(name)}: unknown GPU {id} in {name} ({have}); " +
                                           "check the node-generic-resources of this node's daemon.json");
             }

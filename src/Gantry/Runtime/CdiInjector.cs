@@ -26,6 +26,7 @@ internal sealed class CdiInjector
     readonly HostRoots _roots;
     readonly Func<HostRoots, DiscoveryOptions, Log, DriverInventory> _discover;
     (DriverInventory Inventory, bool Graphics)? _inventory;
+    SpecRegistry? _registry;
 
     public CdiInjector(ToolkitConfig config, RuntimeLog log, EditsApplier applier, string hookPath,
         Func<HostRoots, DiscoveryOptions, Log, DriverInventory>? discover = null)
@@ -51,6 +52,26 @@ internal sealed class CdiInjector
     public void CheckSwarmIds(IReadOnlyList<KeyValuePair<string, string>> sources)
     {
         if (sources.Count > 0) SwarmDeviceCheck.Check(Inventory(graphics: false), sources);
+    }
+
+    /// <summary>cdi mode: every id Swarm gave the task must name a device of <paramref name="kind"/> in the spec directories.</summary>
+    public void CheckSwarmIdsInSpecs(IReadOnlyList<KeyValuePair<string, string>> sources, string kind)
+    {
+        if (sources.Count == 0) return;
+        var registry = Registry();
+        var prefix = kind + "=";
+        var offered = registry.DeviceNames.Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n != prefix + "all")
+            .Select(n => n[prefix.Length..]).ToList();
+        SwarmResource.CheckKnown(sources, id => registry.Devices.ContainsKey(Cdi.QualifiedName.Of(kind, id)), offered,
+            $"no CDI spec in {string.Join(", ", _config.NvidiaContainerRuntime.CdiSpecDirs)} defines {kind}=<id>");
+    }
+
+    SpecRegistry Registry()
+    {
+        if (_registry is not null) return _registry;
+        _registry = SpecRegistry.Load(_config.NvidiaContainerRuntime.CdiSpecDirs);
+        foreach (var e in _registry.Errors) _log.Warning($"CDI registry: {e}");
+        return _registry;
     }
 
     /// <summary>
@@ -127,8 +148,7 @@ internal sealed class CdiInjector
     void InjectFromRegistry(OciSpec spec, IReadOnlyList<string> names)
     {
         var dirs = _config.NvidiaContainerRuntime.CdiSpecDirs;
-        var registry = SpecRegistry.Load(dirs);
-        foreach (var e in registry.Errors) _log.Warning($"CDI registry: {e}");
+        var registry = Registry();
         var missing = names.Where(n => !registry.Devices.ContainsKey(n)).ToList();
         if (missing.Count > 0)
             throw new GantryException($"failed to inject CDI devices: unresolvable CDI devices {string.Join(", ", missing)} " +

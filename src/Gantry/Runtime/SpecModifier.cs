@@ -47,6 +47,7 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         var ids = request.Devices.AsIds();
         // Ids from Swarm are UUIDs of this node's GPUs (jit-cdi); in cdi mode the spec directories say what exists.
         if (mode == RuntimeMode.JitCdi) injector.CheckSwarmIds(request.SwarmSources);
+        else if (mode == RuntimeMode.Cdi) injector.CheckSwarmIdsInSpecs(request.SwarmSources, rt.CdiDefaultKind);
         var requirements = RequirementCheck.Collect(facts, config.DisableRequire);
         // jit-cdi with plain ids (the usual case): typed all the way, GPU ids and the other kinds' requests.
         if (mode == RuntimeMode.JitCdi && !ids.Any(Cdi.QualifiedName.IsQualified))

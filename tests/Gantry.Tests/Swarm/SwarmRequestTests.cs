@@ -163,3 +163,57 @@ public sealed class SwarmHookTests : IDisposable
         Assert.Null(os.Executed);
     }
 }
+
+// cdi mode: the spec directories say what this node has, and an id Swarm gave that no spec defines is the same
+// one-line error naming the kind (not the registry's generic "unresolvable CDI devices").
+public sealed class SwarmCdiModeTests : IDisposable
+{
+    readonly TempDir _dir = new();
+
+    public SwarmCdiModeTests() => _dir.Write("cdi/nvidia.yaml", """
+        cdiVersion: 0.5.0
+        kind: nvidia.com/gpu
+        devices:
+        - name: GPU-aaa
+          containerEdits:
+            deviceNodes:
+            - path: /dev/nvidia0
+        - name: all
+          containerEdits:
+            deviceNodes:
+            - path: /dev/nvidia0
+        containerEdits:
+          env:
+          - NVIDIA_VISIBLE_DEVICES=void
+        """);
+
+    public void Dispose() => _dir.Dispose();
+
+    string Modify(params string[] env)
+    {
+        var config = ToolkitConfigFile.Parse("swarm-resource = \"DOCKER_RESOURCE_NVIDIA-GPU\"\n", "config.toml");
+        config.NvidiaContainerRuntime.CdiSpecDirs = [_dir.File("cdi")];
+        var log = new Gantry.Runtime.RuntimeLog(LogLevel.Error, null, null, false);
+        var injector = new Gantry.Runtime.CdiInjector(config, log, new Gantry.Oci.EditsApplier(new Gantry.Tests.Oci.FakeRuntimeSyscalls()), "/usr/bin/nvidia-ctk",
+            (_, _, _) => throw new InvalidOperationException("cdi mode must not run discovery"));
+        var json = "{\"process\":{\"env\":[" + string.Join(",", env.Select(e => $"\"{e}\"")) + "]},\"root\":{\"path\":\"rootfs\"}}";
+        var spec = Gantry.Oci.OciSpec.Parse(Encoding.UTF8.GetBytes(json), "config.json", false);
+        new Gantry.Runtime.SpecModifier(config, log, injector, "/usr/bin/nvidia-container-runtime-hook").Modify(spec, RuntimeMode.Cdi);
+        return Encoding.UTF8.GetString(spec.Serialize());
+    }
+
+    [Fact]
+    public void A_known_id_is_injected_from_the_spec()
+    {
+        Assert.Contains("/dev/nvidia0", Modify("NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA-GPU=GPU-aaa"));
+    }
+
+    [Fact]
+    public void An_unknown_id_names_the_kind_the_id_what_the_specs_define_and_where_they_were_read()
+    {
+        var e = Assert.Throws<GantryException>(() => Modify("NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA-GPU=GPU-aaa,GPU-zzz"));
+        Assert.StartsWith("swarm resource NVIDIA-GPU: unknown GPU GPU-zzz in DOCKER_RESOURCE_NVIDIA-GPU (this node has GPU-aaa; no CDI spec in ", e.Message);
+        Assert.Contains(_dir.File("cdi"), e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+}
