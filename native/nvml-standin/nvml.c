@@ -17,6 +17,9 @@
  *   driver 550.54.15                nvmlSystemGetDriverVersion
  *   cuda 12040                      nvmlSystemGetCudaDriverVersion (1000*major + 10*minor)
  *   nvml 12.550.54.15               nvmlSystemGetNVMLVersion (default "<cuda major>.<driver>")
+ *   persistence 1                   0/1: persistence mode of every GPU (nvmlDeviceGetPersistenceMode; default 1)
+ *   init-delay-ms 1500              while persistence is 0, nvmlInit* sleeps this long, as a real driver without
+ *                                   the persistence daemon spends opening every GPU (default 0)
  *   gpu                             starts the next GPU; NVML index = order of "gpu" lines
  *     uuid GPU-...                  required
  *     minor 0                       /dev/nvidia<minor> (default: the index)
@@ -59,6 +62,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <time.h>
@@ -294,6 +298,9 @@ static FILE *open_facts(void)
     return NULL;
 }
 
+static int g_persistence = 1;
+static unsigned g_init_delay_ms;
+
 static nvmlReturn_t load_facts(void)
 {
     FILE *f = open_facts();
@@ -302,7 +309,7 @@ static nvmlReturn_t load_facts(void)
        all of it costs every process that loads NVML ~500 page faults. */
     memset(g_dev, 0, (size_t)g_count * SLOTS * sizeof g_dev[0]);
     memset(g_topology, 0, sizeof g_topology);
-    g_count = 0; g_driver[0] = g_nvml[0] = '\0'; g_cuda = 0;
+    g_count = 0; g_driver[0] = g_nvml[0] = '\0'; g_cuda = 0; g_persistence = 1; g_init_delay_ms = 0;
     struct nvmlDevice_st *gpu = NULL, *cur = NULL;
     char line[1024];
     int ok = 1;
@@ -320,6 +327,8 @@ static nvmlReturn_t load_facts(void)
         else if (!strcmp(key, "nvml")) snprintf(g_nvml, sizeof g_nvml, "%s", val);
         else if (!strcmp(key, "cuda")) { ok = parse_uint(val, &n); g_cuda = (int)n; }
         else if (!strcmp(key, "topology")) ok = parse_topology(val);
+        else if (!strcmp(key, "persistence")) { ok = parse_uint(val, &n) && n <= 1; g_persistence = (int)n; }
+        else if (!strcmp(key, "init-delay-ms")) { ok = parse_uint(val, &n) && n <= 600000; g_init_delay_ms = (unsigned)n; }
         else if (!strcmp(key, "gpu")) {
             if (g_count >= MAX_GPUS) { ok = 0; break; }
             cur = gpu = &g_dev[g_count * SLOTS];
@@ -360,6 +369,10 @@ EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
     nvmlReturn_t r = NVML_SUCCESS;
     lock();
     if (g_refcount == 0) r = load_facts();
+    if (r == NVML_SUCCESS && g_refcount == 0 && !g_persistence && g_init_delay_ms) {
+        struct timespec ts = { g_init_delay_ms / 1000, (long)(g_init_delay_ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+    }
     if (r == NVML_SUCCESS) __atomic_add_fetch(&g_refcount, 1, __ATOMIC_RELEASE);
     unlock();
     return r;
@@ -771,6 +784,15 @@ EXPORT nvmlReturn_t nvmlDeviceGetEccMode(nvmlDevice_t d, int *current, int *pend
     nvmlDevice_t p = PHYS(d);
     if (!p->ecc.have) return NVML_ERROR_NOT_SUPPORTED;
     *current = *pending = p->ecc.lo ? 1 : 0;
+    return NVML_SUCCESS;
+}
+
+/* nvmlEnableState_t: 1 enabled. One setting for the whole host, as `gantry simulate --persistence` writes it. */
+EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t d, int *mode)
+{
+    REQUIRE_DEV(d);
+    if (!mode) return NVML_ERROR_INVALID_ARGUMENT;
+    *mode = g_persistence;
     return NVML_SUCCESS;
 }
 

@@ -1,4 +1,5 @@
 using Gantry.Discovery;
+using Gantry.Discovery.Inventory;
 using Gantry.Host;
 
 namespace Gantry.ContainerCli;
@@ -26,7 +27,10 @@ internal static class DriverQuery
             throw new ContainerCliException("initialization error: load library failed: libnvidia-ml.so.1: cannot open shared object file: " +
                                             $"no such file or directory (searched the ld.so.cache and library directories under {root})");
 
-        var inventory = DriverDiscovery.Discover(roots, new DiscoveryOptions { Graphics = false }, g.Log);
+        var inventory = DriverDiscovery.Discover(roots, new DiscoveryOptions
+        {
+            Graphics = false, QueryNvml = NvmlSnapshotCache.QueryFor(null, g.Log),
+        }, g.Log);
         if (inventory.GpuSource != "nvml")
             Console.Error.WriteLine($"{ContainerCliCommand.Program}: warning: NVML under {root} could not be used; GPU facts come from " +
                                     "/proc/driver/nvidia, so CUDA version, brand and architecture print as (null) and MIG devices are unknown");

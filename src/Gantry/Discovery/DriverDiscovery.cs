@@ -12,7 +12,13 @@ internal sealed record DiscoveryOptions
     public bool UseNvml { get; init; } = true;
     /// <summary>False: skip the graphics files (EGL, Vulkan, X.Org) except the OpenCL ICD, for a request without graphics.</summary>
     public bool Graphics { get; init; } = true;
+    /// <summary>How NVML is asked; null loads it (container starts pass a cache, Inventory/NvmlSnapshotCache).</summary>
+    public NvmlQuery? QueryNvml { get; init; }
 }
+
+/// <summary>Asks the NVML library at <paramref name="library"/> (under <paramref name="roots"/>) for its snapshot; failures are an error text.</summary>
+internal delegate bool NvmlQuery(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
+    [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error);
 
 // "What is on this host", and nothing about containers: the driver version, its files, and its GPUs.
 internal static class DriverDiscovery
@@ -32,7 +38,8 @@ internal static class DriverDiscovery
         var nvmlPath = libs.Locate("libnvidia-ml.so.1").FirstOrDefault();
         if (options.UseNvml && nvmlPath is not null)
         {
-            if (Nvml.NvmlLibrary.TryQuery(nvmlPath, out nvml, out var nvmlError)) log.Debug($"NVML at {nvmlPath}: driver {nvml!.DriverVersion}, {nvml.Gpus.Count} GPU(s)");
+            var query = options.QueryNvml ?? LoadNvml;
+            if (query(roots, nvmlPath, out nvml, out var nvmlError)) log.Debug($"NVML at {nvmlPath}: driver {nvml!.DriverVersion}, {nvml.Gpus.Count} GPU(s)");
             else Warn($"NVML at {nvmlPath} could not be used ({nvmlError}); GPU facts come from /proc/driver/nvidia, so compute capability, memory, brand and MIG devices are unknown");
         }
         else if (options.UseNvml)
@@ -69,6 +76,9 @@ internal static class DriverDiscovery
             Warnings = warnings, AcceptsPlainDeviceFiles = plainDevices,
         };
     }
+
+    static bool LoadNvml(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error) => Nvml.NvmlLibrary.TryQuery(library, out snapshot, out error);
 
     static string? VersionFromFileName(List<string> paths, string prefix) =>
         paths.Select(Path.GetFileName).FirstOrDefault(n => n!.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];

@@ -8,7 +8,30 @@ internal static class SimulateCommand
 {
     public static int Run(string[] args, Log log)
     {
-        var f = new FlagSet()
+        var f = Flags();
+        f.Parse(args);
+        if (f.GetBool("help") || f.Positionals.Count != 1)
+        {
+            Console.WriteLine("USAGE: gantry simulate DIR [options]\n\nOPTIONS:\n" + f.Usage());
+            return f.GetBool("help") ? 0 : 1;
+        }
+        var update = f.GetBool("update");
+        if (update) f = Merged(SimulatedHostWriter.SavedFlags(f.Positionals[0]), args);
+        var host = update
+            ? SimulatedHostWriter.Update(f.Positionals[0], SimulationOptions.FromFlags(f), Canonical(f), log)
+            : SimulatedHostWriter.Write(f.Positionals[0], SimulationOptions.FromFlags(f), log, Canonical(f));
+        if (update)
+        {
+            Console.WriteLine($"Simulated GPU host {host.Directory} changed in place: driver {host.Facts.DriverVersion}, {host.Facts.Gpus.Count} GPU(s){MigSummary(host)}, " +
+                              $"persistence {(SimulationOptions.FromFlags(f).Persistence ? "on" : "off")}");
+            return 0;
+        }
+        PrintNext(host);
+        return 0;
+    }
+
+    static FlagSet Flags() =>
+        new FlagSet()
             .String("gpus", "number of GPUs (1..16)", "2")
             .String("driver", "driver version", "550.54.15")
             .String("cuda", "CUDA driver API version, e.g. 12.4 (default: the driver branch's)")
@@ -20,14 +43,28 @@ internal static class SimulateCommand
             .String("driver-root-prefix", "install the driver under DIR/PREFIX (e.g. run/nvidia/driver), devices stay in DIR/dev")
             .String("device-nodes", "auto (character devices when root), char, or plain files", "auto")
             .String("nvml-standin", "path of the NVML stand-in library (default: beside gantry)")
+            .String("persistence", "persistence mode of the GPUs: on, or off (then every NVML start takes --nvml-init-delay)", "on")
+            .String("nvml-init-delay", "milliseconds an NVML start takes while persistence is off (a real host: 1000-3000)", "0")
+            .Bool("update", "change the existing simulated host DIR in place: the flags given change, the rest stay as they were " +
+                            "(a driver upgrade removes the old version's files; --mig none turns MIG off)")
             .Bool("help", "show help", ["h"]);
-        f.Parse(args);
-        if (f.GetBool("help") || f.Positionals.Count != 1)
-        {
-            Console.WriteLine("USAGE: gantry simulate DIR [options]\n\nOPTIONS:\n" + f.Usage());
-            return f.GetBool("help") ? 0 : 1;
-        }
-        var host = SimulatedHostWriter.Write(f.Positionals[0], SimulationOptions.FromFlags(f), log);
+
+    // The host's saved flags, less those the new command line sets, then the new command line.
+    static FlagSet Merged(IReadOnlyList<string> saved, string[] args)
+    {
+        var given = Flags().Parse(args);
+        var kept = saved.Where(a => a.StartsWith("--", StringComparison.Ordinal) && !given.IsSet(a[2..].Split('=')[0]));
+        return Flags().Parse([.. kept, .. args.Where(a => a != "--update" && a != "-update")]);
+    }
+
+    // Every flag set, as --name=value, to be saved with the host for a later --update.
+    static List<string> Canonical(FlagSet f) =>
+        f.Definitions.Where(d => d.Name is not ("help" or "update") && f.IsSet(d.Name))
+            .SelectMany(d => d.Kind == FlagKind.List ? f.GetList(d.Name).Select(v => $"--{d.Name}={v}") : [$"--{d.Name}={f.Get(d.Name)}"])
+            .ToList();
+
+    static void PrintNext(SimulatedHost host)
+    {
         var devRootFlag = host.DriverRoot == host.DevRoot ? "" : $" --dev-root={host.DevRoot}";
         Console.WriteLine($"""
             Simulated GPU host written to {host.Directory}
@@ -43,7 +80,6 @@ internal static class SimulateCommand
             (The spec describes simulated devices: keep it out of /etc/cdi and /var/run/cdi, where every
             engine on this machine would offer them.)
             """);
-        return 0;
     }
 
     static string MigSummary(SimulatedHost h)

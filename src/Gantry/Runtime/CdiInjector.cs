@@ -4,6 +4,7 @@ using Gantry.Common;
 using Gantry.Config;
 using Gantry.Devices;
 using Gantry.Discovery;
+using Gantry.Discovery.Inventory;
 using Gantry.Discovery.Tegra;
 using Gantry.Host;
 using Gantry.Oci;
@@ -42,7 +43,12 @@ internal sealed class CdiInjector
     {
         if (_inventory is { } known && (known.Graphics || !graphics)) return known.Inventory;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var inv = _discover(_roots, new DiscoveryOptions { Graphics = graphics, RootSetting = $"nvidia-container-cli.root in {ToolkitConfigFile.DefaultPath()}" }, _log.AsCliLog());
+        var configPath = ToolkitConfigFile.DefaultPath();
+        var inv = _discover(_roots, new DiscoveryOptions
+        {
+            Graphics = graphics, RootSetting = $"nvidia-container-cli.root in {configPath}",
+            QueryNvml = NvmlSnapshotCache.QueryFor(configPath, _log.AsCliLog()),
+        }, _log.AsCliLog());
         _log.Debug($"Discovered driver {inv.Version} under {_roots.DriverRoot} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
         _inventory = (inv, graphics);
         return inv;

@@ -2,6 +2,7 @@ using Gantry.Common;
 using Gantry.Config;
 using Gantry.Devices;
 using Gantry.Discovery;
+using Gantry.Discovery.Inventory;
 using Gantry.Hooks;
 using Gantry.Host;
 using Gantry.Requests;
@@ -66,7 +67,10 @@ internal static class RuntimeHookCommand
         if (request.SwarmSources.Count > 0)
         {
             var root = string.IsNullOrEmpty(config.NvidiaContainerCli.Root) ? "/" : config.NvidiaContainerCli.Root;
-            var inv = DriverDiscovery.Discover(new HostRoots(root), new DiscoveryOptions { Graphics = false, RootSetting = "nvidia-container-cli.root" }, Log.Silent);
+            var inv = DriverDiscovery.Discover(new HostRoots(root), new DiscoveryOptions
+            {
+                Graphics = false, RootSetting = "nvidia-container-cli.root", QueryNvml = NvmlSnapshotCache.QueryFor(null, Log.Silent),
+            }, Log.Silent);
             SwarmDeviceCheck.Check(inv, request.SwarmSources);
         }
 

@@ -21,6 +21,9 @@ internal sealed record NvmlGpuExtras
     public GpuTelemetryFacts? Telemetry { get; init; }
 }
 
+/// <summary>How NVML starts: with persistence off, nvmlInit takes <see cref="InitDelayMs"/> (opening every GPU).</summary>
+internal readonly record struct NvmlStartup(bool Persistence, int InitDelayMs);
+
 /// <summary>
 /// Writes the facts file the NVML stand-in (native/nvml-standin/nvml.c) answers from. It lives next to the
 /// stand-in library as <see cref="FileName"/>. Format version 1, one "key value" per line, the value being the
@@ -44,18 +47,23 @@ internal static class NvmlFacts
     public const int FormatVersion = 1;
 
     public static void Write(string path, NvmlSnapshot snapshot, IReadOnlyDictionary<int, NvmlGpuExtras>? extras = null,
-        IReadOnlyList<GpuTopologyFact>? topology = null) =>
-        AtomicFile.WriteText(path, Format(snapshot, extras, topology));
+        IReadOnlyList<GpuTopologyFact>? topology = null, NvmlStartup? startup = null) =>
+        AtomicFile.WriteText(path, Format(snapshot, extras, topology, startup));
 
     /// <summary>The file's text. Throws ArgumentException for facts NVML could not report (gaps in indices, newlines, …).</summary>
     public static string Format(NvmlSnapshot snapshot, IReadOnlyDictionary<int, NvmlGpuExtras>? extras = null,
-        IReadOnlyList<GpuTopologyFact>? topology = null)
+        IReadOnlyList<GpuTopologyFact>? topology = null, NvmlStartup? startup = null)
     {
         var w = new Writer();
         w.Comment("Gantry simulated NVML facts, read by the NVML stand-in (gantry-nvml-standin.so).");
         w.Line("version", FormatVersion);
         w.Line("driver", snapshot.DriverVersion);
         w.Line("cuda", snapshot.CudaDriverVersion);
+        if (startup is { } st)
+        {
+            w.Line("persistence", st.Persistence ? 1 : 0);
+            w.Line("init-delay-ms", st.InitDelayMs);
+        }
         foreach (var t in topology ?? [])
         {
             if (t.A < 0 || t.B < 0 || t.A >= snapshot.Gpus.Count || t.B >= snapshot.Gpus.Count)

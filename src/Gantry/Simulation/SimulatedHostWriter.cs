@@ -16,7 +16,37 @@ internal static class SimulatedHostWriter
     const string LibDir = "usr/lib/x86_64-linux-gnu";
     const string Lib32Dir = "usr/lib/i386-linux-gnu";
 
-    public static SimulatedHost Write(string directory, SimulationOptions o, Log log)
+    /// <summary>The flags a host was written with (for `gantry simulate --update`); throws when DIR is no simulated host.</summary>
+    public static IReadOnlyList<string> SavedFlags(string directory)
+    {
+        var marker = Path.Combine(Path.GetFullPath(directory), MarkerFile);
+        if (!File.Exists(marker))
+            throw new GantryException($"cannot update {Path.GetFullPath(directory)}: it is not a simulated host (no {MarkerFile}); write one with 'gantry simulate DIR' first");
+        return File.ReadAllLines(marker).Where(l => l.StartsWith(FlagLine, StringComparison.Ordinal)).Select(l => l[FlagLine.Length..]).ToList();
+    }
+
+    /// <summary>
+    /// Changes a simulated host in place, as a driver upgrade, a MIG reconfiguration or a GPU swap changes a real one:
+    /// the driver's files and the kernel's view (/proc, /sys, /dev) are replaced, anything else in DIR stays.
+    /// </summary>
+    public static SimulatedHost Update(string directory, SimulationOptions o, IReadOnlyList<string> flags, Log log)
+    {
+        var top = Path.GetFullPath(directory);
+        var saved = SavedFlags(top);
+        var oldPrefix = saved.FirstOrDefault(a => a.StartsWith("--driver-root-prefix=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('/') ?? "";
+        if (oldPrefix != o.DriverRootPrefix)
+            throw new GantryException($"cannot move the driver of {top} from '{oldPrefix}' to '{o.DriverRootPrefix}' in place; simulate a new host instead");
+        var driverRoot = o.DriverRootPrefix.Length == 0 ? top : Path.Combine(top, o.DriverRootPrefix);
+        foreach (var part in new[] { Path.Combine(driverRoot, LibDir), Path.Combine(driverRoot, Lib32Dir), Path.Combine(driverRoot, "lib/firmware/nvidia"),
+                     Path.Combine(driverRoot, "usr/bin"), Path.Combine(driverRoot, "run/nvidia-persistenced"),
+                     Path.Combine(top, "proc"), Path.Combine(top, "sys"), Path.Combine(top, "dev") })
+            if (Directory.Exists(part)) Directory.Delete(part, recursive: true);
+        return Write(top, o, log, flags);
+    }
+
+    const string FlagLine = "flag ";
+
+    public static SimulatedHost Write(string directory, SimulationOptions o, Log log, IReadOnlyList<string>? flags = null)
     {
         var top = Path.GetFullPath(directory);
         if (File.Exists(top)) throw new GantryException($"cannot simulate a host in {top}: it is a file; give a directory");
@@ -60,7 +90,8 @@ internal static class SimulatedHostWriter
         if (Directory.Exists(Path.Combine(driverRoot, "run"))) Symlink(Path.Combine(driverRoot, "var/run").EnsureParent(), "../run");
 
         var real = SimulatedKernel.Write(top, driverRoot, o, facts, log);
-        var description = $"gantry simulated host: {o.GpuCount} GPU(s), driver {v}, CUDA {facts.CudaVersionText}\n";
+        var description = $"gantry simulated host: {o.GpuCount} GPU(s), driver {v}, CUDA {facts.CudaVersionText}\n" +
+                          string.Concat((flags ?? []).Select(a => FlagLine + a + "\n"));
         File.WriteAllText(Path.Combine(top, MarkerFile), description);
         if (driverRoot != top) File.WriteAllText(Path.Combine(driverRoot, MarkerFile), description);
         return new SimulatedHost(top, driverRoot, top, facts, real, standIn);
@@ -96,7 +127,7 @@ internal static class SimulatedHostWriter
         {
             File.Copy(standIn, target, overwrite: true);
             NvmlFacts.Write(Path.Combine(root, LibDir, "gantry-nvml-facts.txt"), facts,
-                SimulatedTelemetry.Extras(facts), SimulatedTelemetry.Topology(facts));
+                SimulatedTelemetry.Extras(facts), SimulatedTelemetry.Topology(facts), new NvmlStartup(o.Persistence, o.NvmlInitDelayMs));
         }
         else File.WriteAllBytes(target, ElfWriter.SharedObject(ElfArch.X86_64, "libnvidia-ml.so.1"));
         LinkFinish(root, LibDir, file, "libnvidia-ml.so.1", ElfArch.X86_64, "libnvidia-ml.so", cache, true);

@@ -23,6 +23,9 @@ internal sealed record SimulationOptions
     public bool? RealDeviceNodes { get; init; }
     /// <summary>Path of the NVML stand-in library; null finds it next to the gantry executable.</summary>
     public string? NvmlStandIn { get; init; }
+    /// <summary>Persistence mode of the GPUs; while off, every nvmlInit takes <see cref="NvmlInitDelayMs"/>.</summary>
+    public bool Persistence { get; init; } = true;
+    public int NvmlInitDelayMs { get; init; }
 
     public int EffectiveCudaVersion => CudaVersion ?? DriverFileSet.CudaVersionFor(DriverVersion);
 
@@ -42,7 +45,7 @@ internal sealed record SimulationOptions
             cuda = cm * 1000 + cn * 10;
         }
         var mig = new Dictionary<int, int>();
-        foreach (var item in f.GetList("mig"))
+        foreach (var item in f.GetList("mig").Where(i => i != "none"))
         {
             var kv = item.Split(':', '=');
             if (kv.Length != 2 || !int.TryParse(kv[0], out var gi) || !int.TryParse(kv[1], out var n) || gi < 0 || gi >= gpus || n is < 1 or > 7)
@@ -58,8 +61,16 @@ internal sealed record SimulationOptions
             "auto" => null, "char" => true, "plain" => false,
             var other => throw new UsageException($"--device-nodes takes auto, char or plain, got '{other}'"),
         };
+        var persistence = f.GetOr("persistence", "on") switch
+        {
+            "on" => true, "off" => false,
+            var other => throw new UsageException($"--persistence takes on or off, got '{other}'"),
+        };
+        var delay = int.TryParse(f.GetOr("nvml-init-delay", "0"), out var ms) && ms is >= 0 and <= 600_000 ? ms
+            : throw new UsageException($"--nvml-init-delay takes milliseconds (0..600000), got '{f.Get("nvml-init-delay")}'");
         return new SimulationOptions
         {
+            Persistence = persistence, NvmlInitDelayMs = delay,
             GpuCount = gpus, DriverVersion = driver, CudaVersion = cuda, Mig = mig, Model = f.GetOr("model", "NVIDIA A100-SXM4-40GB"),
             WithNvml = !without.Contains("nvml"), WithFirmware = !without.Contains("firmware"),
             WithGraphics = !without.Contains("graphics"), WithIpc = !without.Contains("ipc"),

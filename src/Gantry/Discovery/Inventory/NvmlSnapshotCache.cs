@@ -1,0 +1,102 @@
+using System.Text;
+using Gantry.Common;
+using Gantry.Discovery.Nvml;
+using Gantry.Host;
+
+namespace Gantry.Discovery.Inventory;
+
+/// <summary>
+/// What NVML said about a host, kept between processes so that a container start does not load NVML (one to three
+/// seconds per process on a host without the persistence daemon). A record is used only while the host's
+/// <see cref="HostSignals"/> are exactly those it was taken under; any change (driver upgrade, GPU added or
+/// removed, MIG instance made or destroyed, device nodes or ld.so.cache rewritten, config edited) asks NVML again
+/// and replaces it. Records are root's: the directory and the file must belong to this (root) user and be writable
+/// by no one else, or they are ignored; they are written atomically, mode 0600, one per set of host roots.
+/// </summary>
+internal sealed class NvmlSnapshotCache
+{
+    public const string DirectoryVariable = "GANTRY_INVENTORY_DIR";
+    public const string DisableVariable = "GANTRY_NO_INVENTORY_CACHE";
+    public const string DefaultDirectory = "/run/gantry/inventory";
+    const int MaxRecordBytes = 1 << 20;
+
+    readonly string _dir;
+    readonly string? _extra;
+    readonly uint _owner;
+    readonly Log _log;
+    readonly NvmlQuery _load;
+
+    /// <param name="load">How NVML is really asked (tests count the calls); default: load the library.</param>
+    public NvmlSnapshotCache(string directory, string? extraSignal, uint owner, Log log, NvmlQuery? load = null) =>
+        (_dir, _extra, _owner, _log, _load) = (Path.GetFullPath(directory), extraSignal, owner, log, load ?? LoadNvml);
+
+    static bool LoadNvml(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error) => NvmlLibrary.TryQuery(library, out snapshot, out error);
+
+    /// <summary>The cache for a root process (none for other users, or with GANTRY_NO_INVENTORY_CACHE=1).</summary>
+    /// <param name="configPath">The config file the caller read: editing it invalidates every record.</param>
+    public static NvmlSnapshotCache? ForThisProcess(string? configPath, Log log)
+    {
+        if (Interop.GetEuid() != 0 || Environment.GetEnvironmentVariable(DisableVariable) is "1" or "true") return null;
+        var dir = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
+        var config = configPath is null ? null : $"{configPath} {(FileStamp.TryStat(configPath, out var s) ? s.ToString() : "-")}";
+        return new NvmlSnapshotCache(dir, config, 0, log);
+    }
+
+    /// <summary>The query for <see cref="DiscoveryOptions.QueryNvml"/>: through this process's cache, or null (load NVML).</summary>
+    public static NvmlQuery? QueryFor(string? configPath, Log log) => ForThisProcess(configPath, log) is { } cache ? cache.Query : null;
+
+    /// <summary>The <see cref="NvmlQuery"/> discovery calls: the record when still valid, else NVML (and a new record).</summary>
+    public bool Query(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        var signals = HostSignals.Read(roots, library, _extra);
+        var file = Path.Combine(_dir, Key(roots));
+        snapshot = Read(file, signals);
+        if (snapshot is not null) { error = null; _log.Debug($"NVML facts from {file} (host unchanged since they were taken)"); return true; }
+        if (!_load(roots, library, out snapshot, out error)) return false;
+        // Taken again after NVML ran: a change meanwhile must not be recorded under the signals from before it.
+        if (HostSignals.Read(roots, library, _extra) == signals) Write(file, signals, snapshot);
+        return true;
+    }
+
+    /// <summary>The record's name: FNV-1a 64 of the roots, so two hosts (a simulated one and "/") never share one.</summary>
+    public static string Key(HostRoots roots)
+    {
+        var h = 0xcbf29ce484222325UL;
+        foreach (var b in Encoding.UTF8.GetBytes($"{roots.DriverRoot}\0{roots.DevRoot}\0{roots.ProcRoot}\0{roots.SysRoot}")) { h ^= b; h *= 0x100000001b3UL; }
+        return "nvml-" + h.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + ".json";
+    }
+
+    NvmlSnapshot? Read(string file, string signals)
+    {
+        if (!Trusted(_dir, directory: true) || !Trusted(Path.GetDirectoryName(_dir)!, directory: true)) return null;
+        if (!FileStamp.TryLstat(file, out var s)) return null;
+        if ((s.Mode & FileType.Mask) != FileType.Regular || s.Uid != _owner || (s.Mode & 0b111_111) != 0 || s.Size > MaxRecordBytes)
+        {
+            _log.Debug($"ignoring {file}: not a regular file of uid {_owner} that only its owner can read and write");
+            return null;
+        }
+        try { return SnapshotCodec.Decode(File.ReadAllBytes(file), signals); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    void Write(string file, string signals, NvmlSnapshot snapshot)
+    {
+        try
+        {
+            if (!Directory.Exists(_dir)) Directory.CreateDirectory(_dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!Trusted(_dir, directory: true)) { _log.Debug($"not keeping NVML facts in {_dir}: it is not root's alone"); return; }
+            AtomicFile.Write(file, SnapshotCodec.Encode(signals, snapshot), UnixFileMode.UserRead | UnixFileMode.UserWrite, durable: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Debug($"not keeping NVML facts in {_dir}: {e.Message}");
+        }
+    }
+
+    // Owned by the expected user and writable by no one else; a link is not followed.
+    bool Trusted(string path, bool directory) =>
+        FileStamp.TryLstat(path, out var s) && s.Uid == _owner && (s.Mode & 0b010_010) == 0 &&
+        (s.Mode & FileType.Mask) == (directory ? FileType.Directory : FileType.Regular);
+}
