@@ -202,3 +202,37 @@ public sealed class InventoryCacheTests : IDisposable
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "chown")]
     static extern int Chown(string path, int uid, int gid = -1);
 }
+
+public sealed class InventoryCachePruneTests : IDisposable
+{
+    readonly TempDir _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    static bool Empty(HostRoots roots, string library, [NotNullWhen(true)] out NvmlSnapshot? snapshot, [NotNullWhen(false)] out string? error)
+    {
+        snapshot = new NvmlSnapshot { DriverVersion = "1", CudaDriverVersion = 1, Gpus = [] };
+        error = null;
+        return true;
+    }
+
+    [Fact]
+    public void Records_of_many_host_roots_are_pruned_to_the_newest()
+    {
+        var cache = _dir["inventory"];
+        Directory.CreateDirectory(cache);
+        for (var i = 0; i < NvmlSnapshotCache.MaxRecords + 5; i++)
+        {
+            var f = Path.Combine(cache, $"nvml-{i:x16}.json");
+            File.WriteAllText(f, "{}");
+            File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-100 + i));
+        }
+        var host = _dir["host"];
+        SimulatedHostWriter.Write(host, new SimulationOptions { GpuCount = 1, WithNvml = false, RealDeviceNodes = false }, Log.Silent, []);
+        var c = new NvmlSnapshotCache(cache, null, Interop.GetEuid(), Log.Silent, Empty);
+        Assert.True(c.Query(new HostRoots(host), Path.Combine(host, "usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"), out _, out _));
+        var left = Directory.GetFiles(cache, "nvml-*.json");
+        Assert.Equal(NvmlSnapshotCache.MaxRecords, left.Length);
+        Assert.Contains(Path.Combine(cache, NvmlSnapshotCache.Key(new HostRoots(host))), left);
+        Assert.DoesNotContain(Path.Combine(cache, $"nvml-{0:x16}.json"), left);
+    }
+}

@@ -87,12 +87,25 @@ internal sealed class NvmlSnapshotCache
         {
             if (!Directory.Exists(_dir)) Directory.CreateDirectory(_dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             if (!Trusted(_dir, directory: true)) { _log.Debug($"not keeping NVML facts in {_dir}: it is not root's alone"); return; }
+            var existed = File.Exists(file);
             AtomicFile.Write(file, SnapshotCodec.Encode(signals, snapshot), UnixFileMode.UserRead | UnixFileMode.UserWrite, durable: false);
+            if (!existed) Prune(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Debug($"not keeping NVML facts in {_dir}: {e.Message}");
         }
+    }
+
+    /// <summary>Records kept at most (one per set of host roots; simulated hosts come and go). A pruned one costs one NVML start.</summary>
+    public const int MaxRecords = 32;
+
+    void Prune(string keep)
+    {
+        var old = new DirectoryInfo(_dir).EnumerateFiles("nvml-*.json").Where(f => f.FullName != keep)
+            .OrderByDescending(f => f.LastWriteTimeUtc).Skip(MaxRecords - 1);
+        foreach (var f in old)
+            try { f.Delete(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     // Owned by the expected user and writable by no one else; a link is not followed.
