@@ -22,13 +22,17 @@ internal sealed class NvmlSnapshotCache
 
     readonly string _dir;
     readonly string? _extra;
+    readonly string _caller;
     readonly uint _owner;
     readonly Log _log;
     readonly NvmlQuery _load;
 
     /// <param name="load">How NVML is really asked (tests count the calls); default: load the library.</param>
-    public NvmlSnapshotCache(string directory, string? extraSignal, uint owner, Log log, NvmlQuery? load = null) =>
-        (_dir, _extra, _owner, _log, _load) = (Path.GetFullPath(directory), extraSignal, owner, log, load ?? LoadNvml);
+    /// <param name="extraSignal">What else the caller's answers depend on (its config file's stamp).</param>
+    /// <param name="caller">Names the caller's record (its config path), so callers with different extras do not
+    /// overwrite each other's record at every start.</param>
+    public NvmlSnapshotCache(string directory, string? extraSignal, uint owner, Log log, NvmlQuery? load = null, string caller = "") =>
+        (_dir, _extra, _owner, _log, _load, _caller) = (Path.GetFullPath(directory), extraSignal, owner, log, load ?? LoadNvml, caller);
 
     static bool LoadNvml(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error) => NvmlLibrary.TryQuery(library, out snapshot, out error);
@@ -40,7 +44,7 @@ internal sealed class NvmlSnapshotCache
         if (Interop.GetEuid() != 0 || Environment.GetEnvironmentVariable(DisableVariable) is "1" or "true") return null;
         var dir = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
         var config = configPath is null ? null : $"{configPath} {(FileStamp.TryStat(configPath, out var s) ? s.ToString() : "-")}";
-        return new NvmlSnapshotCache(dir, config, 0, log);
+        return new NvmlSnapshotCache(dir, config, 0, log, caller: configPath ?? "");
     }
 
     /// <summary>The query for <see cref="DiscoveryOptions.QueryNvml"/>: through this process's cache, or null (load NVML).</summary>
@@ -51,7 +55,7 @@ internal sealed class NvmlSnapshotCache
         [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
         var signals = HostSignals.Read(roots, library, _extra);
-        var file = Path.Combine(_dir, Key(roots));
+        var file = Path.Combine(_dir, Key(roots, _caller));
         snapshot = Read(file, signals);
         if (snapshot is not null) { error = null; _log.Debug($"NVML facts from {file} (host unchanged since they were taken)"); return true; }
         if (!_load(roots, library, out snapshot, out error)) return false;
@@ -60,11 +64,11 @@ internal sealed class NvmlSnapshotCache
         return true;
     }
 
-    /// <summary>The record's name: FNV-1a 64 of the roots, so two hosts (a simulated one and "/") never share one.</summary>
-    public static string Key(HostRoots roots)
+    /// <summary>The record's name: FNV-1a 64 of the roots and the caller, so two hosts (a simulated one and "/") never share one.</summary>
+    public static string Key(HostRoots roots, string caller = "")
     {
         var h = 0xcbf29ce484222325UL;
-        foreach (var b in Encoding.UTF8.GetBytes($"{roots.DriverRoot}\0{roots.DevRoot}\0{roots.ProcRoot}\0{roots.SysRoot}")) { h ^= b; h *= 0x100000001b3UL; }
+        foreach (var b in Encoding.UTF8.GetBytes($"{roots.DriverRoot}\0{roots.DevRoot}\0{roots.ProcRoot}\0{roots.SysRoot}\0{caller}")) { h ^= b; h *= 0x100000001b3UL; }
         return "nvml-" + h.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + ".json";
     }
 
