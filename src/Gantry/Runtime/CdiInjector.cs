@@ -159,6 +159,7 @@ internal sealed class CdiInjector
         if (missing.Count > 0)
             throw new GantryException($"failed to inject CDI devices: unresolvable CDI devices {string.Join(", ", missing)} " +
                 $"(no spec in {string.Join(", ", dirs)} defines them; run 'nvidia-ctk cdi generate' or check 'nvidia-ctk cdi list')");
+        CheckSpecsMatchHost(names.Select(n => registry.Devices[n]).ToList());
         var specsApplied = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in names)
         {
@@ -167,6 +168,19 @@ internal sealed class CdiInjector
             _applier.Apply(spec, device.Device.ContainerEdits);
         }
         _log.Info($"Injected CDI devices {string.Join(", ", names)}");
+    }
+
+    // A spec left behind by a driver upgrade or a MIG change would fail in runc with an error that names neither
+    // the spec nor the cause: said here, with the fix, before anything is applied.
+    void CheckSpecsMatchHost(IReadOnlyList<RegisteredDevice> devices)
+    {
+        var running = ProcDriver.DriverVersion(_roots);
+        foreach (var group in devices.GroupBy(d => d.Spec.Path))
+        {
+            var spec = group.First().Spec.Spec;
+            var edits = group.Select(d => (Edits.ContainerEdits?)d.Device.ContainerEdits).Prepend(spec.ContainerEdits).OfType<Edits.ContainerEdits>();
+            if (SpecHostCheck.Problem(group.Key, edits, running) is { } problem) throw new GantryException(problem);
+        }
     }
 
     /// <summary>Tegra files under the driver root and no NVML there: auto mode means csv.</summary>

@@ -8,7 +8,7 @@ public sealed class HelpTests
     [BinaryTheory]
     [InlineData("nvidia-ctk", "cdi list --help", "--spec-dir")]
     [InlineData("nvidia-ctk", "cdi list -h", "--spec-dir")]
-    [InlineData("gantry", "cdi validate --help", "USAGE: gantry cdi validate FILE...")]
+    [InlineData("gantry", "cdi validate --help", "USAGE: gantry cdi validate [--host] FILE...")]
     [InlineData("nvidia-ctk", "cdi --help", "generate")]
     [InlineData("nvidia-ctk", "runtime unconfigure --help", "--drop-in-config")]
     [InlineData("nvidia-ctk", "cdi generate --help", "--device-id")]

@@ -170,22 +170,28 @@ public sealed class SwarmCdiModeTests : IDisposable
 {
     readonly TempDir _dir = new();
 
-    public SwarmCdiModeTests() => _dir.Write("cdi/nvidia.yaml", """
-        cdiVersion: 0.5.0
-        kind: nvidia.com/gpu
-        devices:
-        - name: GPU-aaa
-          containerEdits:
-            deviceNodes:
-            - path: /dev/nvidia0
-        - name: all
-          containerEdits:
-            deviceNodes:
-            - path: /dev/nvidia0
-        containerEdits:
-          env:
-          - NVIDIA_VISIBLE_DEVICES=void
-        """);
+    public SwarmCdiModeTests()
+    {
+        _dir.Write("gpu-aaa", "");
+        _dir.Write("cdi/nvidia.yaml", $"""
+            cdiVersion: 0.5.0
+            kind: nvidia.com/gpu
+            devices:
+            - name: GPU-aaa
+              containerEdits:
+                mounts:
+                - hostPath: {_dir.File("gpu-aaa")}
+                  containerPath: /gpu-aaa
+                  options: [ro, bind]
+            - name: all
+              containerEdits:
+                env:
+                - ALL=1
+            containerEdits:
+              env:
+              - NVIDIA_VISIBLE_DEVICES=void
+            """);
+    }
 
     public void Dispose() => _dir.Dispose();
 
@@ -205,7 +211,7 @@ public sealed class SwarmCdiModeTests : IDisposable
     [Fact]
     public void A_known_id_is_injected_from_the_spec()
     {
-        Assert.Contains("/dev/nvidia0", Modify("NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA-GPU=GPU-aaa"));
+        Assert.Contains("/gpu-aaa", Modify("NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA-GPU=GPU-aaa"));
     }
 
     [Fact]
