@@ -76,6 +76,6 @@ internal static partial class CdiChecks
         return null;
     }
 
-    [GeneratedRegex(@"^lib(?:cuda|nvidia-[a-z0-9-]+)\.so\.(\d+\.\d+(?:\.\d+)?)$")]
+    [GeneratedRegex(@"^lib(?:cuda|nvidia-ml)\.so\.(\d+\.\d+(?:\.\d+)?)$")]
     private static partial Regex LibraryVersion();
 }
