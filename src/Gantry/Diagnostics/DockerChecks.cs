@@ -56,7 +56,7 @@ internal static class DockerChecks
     static Finding Hook(DoctorFacts facts)
     {
         if (facts.Which(HookBinary) is { } found) return Finding.Ok("docker-hook", $"{found} is on dockerd's PATH (docker run --gpus works)");
-        var link = facts.Setup.SelfPath is { } self ? $"ln -s {self} /usr/bin/{HookBinary} && {Restart}" : $"apt-get install gantry && {Restart}";
+        var link = facts.Setup.SelfPath is { } self ? $"ln -s {self} {LinkDirectory(facts.EnginePath)}/{HookBinary} && {Restart}" : $"apt-get install gantry && {Restart}";
         return Finding.Problem("docker-hook", $"{HookBinary} is not on dockerd's PATH",
             $"dockerd offers --gpus only when it finds {HookBinary} on its PATH ({facts.EnginePathSource}: {facts.EnginePath}), so `docker run --gpus` fails with: could not select device driver \"\" with capabilities: [[gpu]].",
             link);
@@ -77,6 +77,13 @@ internal static class DockerChecks
             $"{path} advertises GPUs as {string.Join(", ", missing)}, but swarm-resource lists {string.Join(",", listed)}",
             $"Swarm hands each task its GPUs in {string.Join(", ", missing.Select(SwarmResource.Variable))}, which the runtime does not read, so it refuses those tasks rather than give them every GPU.",
             $"nvidia-ctk config --config-file={facts.Setup.ToolkitConfigPath} --in-place --set swarm-resource={string.Join(",", variables)}");
+    }
+
+    /// <summary>Where on dockerd's PATH a link belongs: the usual bin directory when the PATH has one, else its first directory.</summary>
+    static string LinkDirectory(string enginePath)
+    {
+        var dirs = enginePath.Split(':', StringSplitOptions.RemoveEmptyEntries).Where(d => d.StartsWith('/')).ToList();
+        return new[] { "/usr/bin", "/usr/local/bin", "/usr/sbin", "/bin", "/sbin" }.FirstOrDefault(dirs.Contains) ?? dirs.FirstOrDefault() ?? "/usr/bin";
     }
 
     static string? PathOf(JsonNode? entry) =>
