@@ -188,6 +188,17 @@ public sealed class DoctorTests
     }
 
     [NvmlFact]
+    public void Two_specs_of_one_directory_defining_the_same_device_are_named()
+    {
+        using var host = new DoctorHost();
+        host.GenerateSpec(host.In("/etc/cdi/nvidia-copy.yaml"));
+        var f = host.Failing("cdi-specs");
+        Assert.Contains("conflicting device \"nvidia.com/gpu=", f.Cause);
+        Assert.Contains("engines offer neither definition", f.Cause);
+        Assert.Equal($"rm {host.Spec}", f.Fix);
+    }
+
+    [NvmlFact]
     public void An_unparsable_config_toml_is_named()
     {
         using var host = new DoctorHost();
