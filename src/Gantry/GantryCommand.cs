@@ -19,6 +19,7 @@ internal static class GantryCommand
             "simulate" => SimulateCommand.Run(rest, log),
             "info" => InfoCommand.Run(rest, log),
             "demo" => DemoCommand.Run(rest, log),
+            "doctor" => DoctorCommand.Run(rest, log, Console.Out),
             "hook" => Hooks.CdiHookCommand.Run("gantry hook", rest),
             "nvidia-ctk" or "nvidia-cdi-hook" or "nvidia-container-cli" => Program.Dispatch(args[0], rest),
             _ => throw new UsageException($"unknown command '{args[0]}'; see 'gantry --help'"),
@@ -33,6 +34,8 @@ internal static class GantryCommand
         COMMANDS:
            simulate DIR   write a simulated GPU host (driver root, devices, procfs, NVML stand-in) to DIR
            info           show the driver, CUDA version and GPUs (--json for machine-readable output)
+           doctor         check this host's GPU container set-up: each problem with its cause and the command that fixes it
+                          (--json, --fix for the safe fixes, --run to start a container through each route)
            demo           simulate a host, generate its CDI spec, and run a real container with GPU 0
            cdi            generate | list | validate CDI specs (as nvidia-ctk cdi)
            hook           the CDI hooks (as nvidia-cdi-hook)

@@ -37,6 +37,20 @@ internal static class SimulatedKernel
             "Character devices:\n  1 mem\n  4 /dev/vc/0\n  5 /dev/tty\n 10 misc\n" +
             $"{NvidiaMajor} nvidia\n{NvidiaMajor} nvidia-modeset\n{NvidiaMajor} nvidiactl\n{DrmMajor} drm\n" +
             $"{ImexMajor} nvidia-caps-imex-channels\n{CapsMajor} nvidia-caps\n{UvmMajor} nvidia-uvm\n\nBlock devices:\n  7 loop\n  8 sd\n");
+        // What `gantry doctor` reads of the kernel: a release with openat2 and the new mount API, the namespaces and
+        // seccomp filters the ldconfig sandbox uses (ns entries are links such as mnt:[4026531841], as in procfs).
+        Write(Path.Combine(proc, "sys/kernel/osrelease"), "6.1.0-18-amd64\n");
+        Write(Path.Combine(proc, "sys/kernel/seccomp/actions_avail"), "kill_process kill_thread trap errno user_notif trace log allow\n");
+        Write(Path.Combine(proc, "sys/user/max_user_namespaces"), "63498\n");
+        Write(Path.Combine(proc, "self/status"), "Name:\tgantry\nUid:\t0\t0\t0\t0\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
+        var ns = Path.Combine(proc, "self/ns");
+        Directory.CreateDirectory(ns);
+        var inode = 4026531835;
+        foreach (var name in new[] { "cgroup", "ipc", "mnt", "net", "pid", "user", "uts" })
+        {
+            var link = Path.Combine(ns, name);
+            if (!FileStatus.TryLstat(link, out _)) File.CreateSymbolicLink(link, $"{name}:[{inode++}]");
+        }
         var minors = new List<string> { "config 1", "monitor 2" };
         var next = 3;
         foreach (var g in facts.Gpus)

@@ -21,6 +21,7 @@ public sealed class LayeringTests
         ["Cdi"] = Layer.Pipeline,
         ["Config"] = Layer.Pipeline,
         ["Devices"] = Layer.Pipeline,
+        ["Diagnostics"] = Layer.Pipeline,
         ["Discovery"] = Layer.Pipeline,
         ["Edits"] = Layer.Pipeline,
         ["Engines"] = Layer.Pipeline,

@@ -40,7 +40,7 @@ internal static class DevCharSymlinks
             nodes = PossibleNodes.All(roots);
             if (createNodes) foreach (var n in nodes) new DeviceNodeCreator(dryRun, log).Create(n);
         }
-        else nodes = ExistingNodes(roots);
+        else nodes = NvidiaCharDevices.Existing(roots);
 
         if (!dryRun) Directory.CreateDirectory(linkDir);
         foreach (var n in nodes)
@@ -53,25 +53,5 @@ internal static class DevCharSymlinks
             catch (UnauthorizedAccessException e) { log.Warning($"Could not create symlink {link} => {n.Path}: {e.Message}"); }
         }
         return 0;
-    }
-
-    // Character devices named /dev/nvidia* and /dev/nvidia-caps/nvidia-*, without the nvidia-fs, NVSwitch and NVLink ones.
-    static List<CharDevice> ExistingNodes(HostRoots roots)
-    {
-        var found = new List<CharDevice>();
-        foreach (var (dir, prefix) in new[] { ("/dev", "nvidia"), ("/dev/nvidia-caps", "nvidia-") })
-        {
-            var hostDir = roots.InDevRoot(dir);
-            if (!Directory.Exists(hostDir)) continue;
-            foreach (var path in Directory.EnumerateFileSystemEntries(hostDir).Order(StringComparer.Ordinal))
-            {
-                var name = Path.GetFileName(path);
-                if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-                if (name.StartsWith("nvidia-fs", StringComparison.Ordinal) || name.StartsWith("nvidia-nvswitch", StringComparison.Ordinal) ||
-                    name.StartsWith("nvidia-nvlink", StringComparison.Ordinal)) continue;
-                if (FileStatus.TryLstat(path, out var st) && st.IsCharDevice) found.Add(new CharDevice(path, st.RdevMajor, st.RdevMinor));
-            }
-        }
-        return found;
     }
 }
