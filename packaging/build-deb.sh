@@ -59,7 +59,8 @@ Gantry is installed. To give containers GPUs:
   Docker:     nvidia-ctk runtime configure --runtime=docker && systemctl restart docker
   containerd: nvidia-ctk runtime configure --runtime=containerd && systemctl restart containerd
   CRI-O:      nvidia-ctk runtime configure --runtime=crio && systemctl restart crio
-  CDI (Podman, Docker 25+): nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml
+  CDI (Podman, Docker 25+): systemctl enable --now nvidia-cdi-refresh.path nvidia-cdi-refresh.service
+                            (keeps /var/run/cdi/nvidia.yaml current across driver upgrades)
 Then check the host with: gantry doctor
 TXT
   fi

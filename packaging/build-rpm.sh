@@ -58,6 +58,8 @@ $(cd "$work/tree" && find usr/bin -mindepth 1 | sort | sed 's|^|/|')
 %dir /etc/nvidia-container-runtime
 %config(noreplace) /etc/nvidia-container-runtime/config.toml
 /usr/lib/systemd/system/nvidia-docker-plugin.service
+/usr/lib/systemd/system/nvidia-cdi-refresh.path
+/usr/lib/systemd/system/nvidia-cdi-refresh.service
 %doc /usr/share/doc/gantry/copyright
 SPEC
 rpmbuild -bb --quiet --define "_topdir $work/rpmbuild" --define "_build_id_links none" \

@@ -6,7 +6,8 @@
 #                         and gantry find their helpers beside themselves
 #   /usr/bin/             every command name, as links into /usr/lib/gantry
 #   /etc/nvidia-container-runtime/config.toml   the default config
-#   /lib/systemd/system/  nvidia-docker-plugin.service (not enabled: the package configures no engine)
+#   /lib/systemd/system/  nvidia-docker-plugin.service and nvidia-cdi-refresh.{path,service} (not enabled: the
+#                         package configures no engine)
 # Usage: packaging/stage.sh ROOT
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +35,9 @@ ln -s ../lib/gantry/nvidia-docker-plugin "$root/usr/bin/nvidia-docker-plugin"
 # The default config as `nvidia-ctk config default` writes it on a Debian host (ldconfig is /sbin/ldconfig).
 "$out/gantry" nvidia-ctk config default > "$root/etc/nvidia-container-runtime/config.toml"
 chmod 0644 "$root/etc/nvidia-container-runtime/config.toml"
-install -m 0644 "$here/systemd/nvidia-docker-plugin.service" "$root/lib/systemd/system/nvidia-docker-plugin.service"
+for unit in nvidia-docker-plugin.service nvidia-cdi-refresh.path nvidia-cdi-refresh.service; do
+  install -m 0644 "$here/systemd/$unit" "$root/lib/systemd/system/$unit"
+done
 cat > "$root/usr/share/doc/gantry/copyright" <<'TXT'
 Gantry: GPUs in containers, one binary for the whole NVIDIA container stack.
 The package's files are built from the Gantry repository; see its LICENSE file.

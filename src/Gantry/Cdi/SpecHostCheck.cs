@@ -14,7 +14,14 @@ internal static class SpecHostCheck
     /// <summary>The one-line problem with <paramref name="edits"/> of the spec at <paramref name="specPath"/>, or null when it matches the host.</summary>
     /// <param name="runningDriver">The loaded driver's version (/proc/driver/nvidia/version), null when unknown.</param>
     /// <param name="exists">Whether a host path exists (a link counts, followed or not); lstat by default.</param>
-    public static string? Problem(string specPath, IEnumerable<ContainerEdits> edits, string? runningDriver, Func<string, bool>? exists = null)
+    public static string? Problem(string specPath, IEnumerable<ContainerEdits> edits, string? runningDriver, Func<string, bool>? exists = null) =>
+        Cause(edits, runningDriver, exists) is { } cause
+            ? $"CDI spec {specPath} no longer matches this host: {cause}; regenerate it with " +
+              $"'nvidia-ctk cdi refresh --output={specPath}' (or 'nvidia-ctk cdi generate --output={specPath}')"
+            : null;
+
+    /// <summary>Why the edits no longer describe this host ("X does not exist; it was made for driver A and driver B is running"), or null.</summary>
+    public static string? Cause(IEnumerable<ContainerEdits> edits, string? runningDriver, Func<string, bool>? exists = null)
     {
         exists ??= path => FileStatus.TryLstat(path, out _);
         var all = edits.ToList();
@@ -26,8 +33,7 @@ internal static class SpecHostCheck
         if (missing.Count > 0)
             parts.Add($"{missing[0]} does not exist" + (missing.Count > 1 ? $" (nor {missing.Count - 1} more of the files it names)" : ""));
         if (driverDiffers) parts.Add($"it was made for driver {specDriver} and driver {runningDriver} is running");
-        return $"CDI spec {specPath} no longer matches this host: {string.Join("; ", parts)}; regenerate it with " +
-               $"'nvidia-ctk cdi refresh --output={specPath}' (or 'nvidia-ctk cdi generate --output={specPath}')";
+        return string.Join("; ", parts);
     }
 
     /// <summary>The driver version of the spec's libraries, from the first libcuda.so.X or libnvidia-ml.so.X it mounts.</summary>

@@ -61,21 +61,7 @@ internal static partial class CdiChecks
     }
 
     /// <summary>Why a spec no longer describes this host, or null: a file it names is gone, or its libraries are another driver version's.</summary>
-    internal static string? Stale(Spec spec, string? driverVersion)
-    {
-        var edits = spec.Devices.Select(d => d.ContainerEdits).Append(spec.ContainerEdits).Where(e => e is not null).Select(e => e!).ToList();
-        if (driverVersion is not null)
-            foreach (var m in edits.SelectMany(e => e.Mounts ?? []))
-                if (LibraryVersion().Match(Path.GetFileName(m.HostPath)) is { Success: true } v && v.Groups[1].Value != driverVersion)
-                    return $"it mounts {m.HostPath} of driver {v.Groups[1].Value}, but the driver is {driverVersion}";
-        var named = edits.SelectMany(e => (e.Mounts ?? []).Select(m => m.HostPath)
-            .Concat((e.DeviceNodes ?? []).Select(n => n.HostPath is { Length: > 0 } h ? h : n.Path))
-            .Concat((e.Hooks ?? []).Select(h => h.Path)));
-        foreach (var path in named.Distinct())
-            if (!FileStatus.TryLstat(path, out _)) return $"{path}, which it names, does not exist";
-        return null;
-    }
+    internal static string? Stale(Spec spec, string? driverVersion) =>
+        SpecHostCheck.Cause(spec.Devices.Select(d => d.ContainerEdits).Prepend(spec.ContainerEdits ?? new()), driverVersion);
 
-    [GeneratedRegex(@"^lib(?:cuda|nvidia-ml)\.so\.(\d+\.\d+(?:\.\d+)?)$")]
-    private static partial Regex LibraryVersion();
 }
