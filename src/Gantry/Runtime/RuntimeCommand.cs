@@ -85,6 +85,9 @@ internal static class RuntimeCommand
         var mode = modifier.Modify(spec, configured);
         if (mode != RuntimeMode.Legacy && os.ExecutablePath is { } self && HookMerger.Merge(spec, self, os.RealPath) is > 0 and var saved)
             log.Debug($"Merged createContainer hooks: {saved} fewer process starts");
+        if (mode != RuntimeMode.Legacy && os.ExecutablePath is { } me &&
+            ContainerRootHandover.Apply(spec, Path.GetDirectoryName(Path.GetFullPath(specPath))!, me, os.RealPath) is > 0 and var handed)
+            log.Debug($"User namespace: the container root is handed to {handed} hook(s) in their environment");
         var served = mode != RuntimeMode.Legacy ? Serve(spec, os, log) : null;
         // Everything above works on the tree in memory; only a complete spec reaches the disk.
         try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath), durable: false); }
