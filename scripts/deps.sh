@@ -5,8 +5,8 @@
 set -euo pipefail
 want=(gcc tar)
 # openssh-server/-client: nvidia-docker's NV_HOST=ssh:// test runs a private sshd from a temp dir; the machine's own
-# ssh service is not started by this install (see below).
-[ "${1:-build}" = build ] || want+=(runc crun podman busybox-static libc-bin docker.io containerd openssh-server openssh-client)
+# ssh service is not started by this install (see below). rootlesskit and uidmap (newuidmap): the rootless Docker tests.
+[ "${1:-build}" = build ] || want+=(runc crun podman busybox-static libc-bin docker.io containerd openssh-server openssh-client rootlesskit uidmap)
 missing=()
 for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
