@@ -69,7 +69,7 @@ internal sealed class Docker : IDisposable
     // A tmpfs over /dev holding a copy of the host's nodes (the mounts under it, pts, shm, mqueue, bound back) and
     // the nodes of nodes/ (cp -a: the same type, numbers and modes).
     internal static string PrivateDev(string nodes, string stage) => $"""
-        mkdir -p '{stage}' && mount --bind /dev '{stage}'
+        mkdir -p '{stage}' && mount --rbind /dev '{stage}'
         mount -t tmpfs -o mode=0755,nosuid tmpfs /dev
         cp -ax '{stage}'/. /dev/
         for m in pts shm mqueue hugepages; do if mountpoint -q '{stage}'/$m; then mount --rbind '{stage}'/$m /dev/$m; fi; done
