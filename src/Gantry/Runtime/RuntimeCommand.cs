@@ -109,6 +109,9 @@ internal static class RuntimeCommand
     {
         if (os.ExecutablePath is not { } self || ServedHook.Find(spec, self, os.RealPath) is not { } found) return null;
         if (Environment.GetEnvironmentVariable(ServedHook.DisableVariable) is { Length: > 0 }) { log.Debug($"{ServedHook.DisableVariable} is set: the hook runs as its own process"); return null; }
+        // runc starts the hook in the container's user namespace as a uid that cannot reach the socket, and the server
+        // would send it back to run itself anyway (HookServer, ServedCreate.Answer): the shim becomes runc at once.
+        if (ContainerRootHandover.IsUserNamespaced(spec)) { log.Debug("user namespace: the hook runs as its own process, the container root handed over"); return null; }
         var dir = Path.GetDirectoryName(self)!;
         var client = Path.Combine(dir, ServedHook.ClientName);
         if (!File.Exists(client) || !File.Exists(Path.Combine(dir, ServedCreate.LauncherName)))
