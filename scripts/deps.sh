@@ -5,9 +5,9 @@
 set -euo pipefail
 want=(gcc tar)
 # openssh-server/-client: nvidia-docker's NV_HOST=ssh:// test runs a private sshd from a temp dir; the machine's own
-# ssh service is not started by this install (see below).
+# ssh service is not started by this install (see below). rootlesskit and uidmap (newuidmap): the rootless Docker tests.
 # debootstrap, rpm: the package tests (packaging/test-deb.sh installs the .deb into a clean Debian root; rpmbuild makes the .rpm).
-[ "${1:-build}" = build ] || want+=(runc crun podman busybox-static libc-bin docker.io containerd openssh-server openssh-client debootstrap rpm)
+[ "${1:-build}" = build ] || want+=(runc crun podman busybox-static libc-bin docker.io containerd openssh-server openssh-client rootlesskit uidmap debootstrap rpm)
 missing=()
 for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

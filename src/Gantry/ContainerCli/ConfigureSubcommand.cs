@@ -120,7 +120,12 @@ internal static class ConfigureSubcommand
         }
         catch (Exception e) when (e is IOException or ArgumentException)
         {
-            throw new ContainerCliException($"mount error: failed to add device rules: {e.Message}");
+            // A rootless engine: the hook and this CLI run as the root of a user namespace, which may not write the
+            // container's device cgroup. Say which key turns the step off instead of the bare errno.
+            var hint = UserNamespace.IsInitial() ? "" :
+                "; nvidia-container-cli runs in a user namespace (a rootless engine) and cannot program the device cgroup: " +
+                "set no-cgroups = true in the [nvidia-container-cli] table of config.toml (device access is then left to the engine)";
+            throw new ContainerCliException($"mount error: failed to add device rules: {e.Message}{hint}");
         }
     }
 

@@ -28,8 +28,13 @@ internal sealed class Docker : IDisposable
     /// the socket directory dockerd discovers volume plugins in (it offers no option to move it), so a test's
     /// plugin is seen by this dockerd only and the machine's own plugin directory is left alone.
     /// </param>
+    /// <param name="devNodesFrom">
+    /// When set, the daemons (and so their containers) run in a mount namespace of their own whose /dev is a copy of
+    /// the host's with the device nodes under this directory's dev/ added (a simulated host's GPUs): runc in a user
+    /// namespace bind-mounts device nodes from the /dev it sees, and the host's own /dev is never touched.
+    /// </param>
     public Docker(string dir, IReadOnlyDictionary<string, string> runtimes, IReadOnlyDictionary<string, string>? dockerdEnvironment = null,
-        string? pluginDir = null)
+        string? pluginDir = null, string? devNodesFrom = null)
     {
         _dir = dir;
         Directory.CreateDirectory(dir);
@@ -37,21 +42,40 @@ internal sealed class Docker : IDisposable
         // No runtimes given and a daemon.json already in dir (`nvidia-ctk runtime configure` wrote it): use it as is.
         if (runtimes.Count > 0 || !File.Exists(Path.Combine(dir, "daemon.json")))
             File.WriteAllText(Path.Combine(dir, "daemon.json"), $"{{\"runtimes\":{{{entries}}}}}\n");
-        string[] containerd = [ProcessRunner.Which("containerd")!, "--root", Path.Combine(dir, "containerd-root"), "--state", Path.Combine(dir, "containerd-state"), "--address", ContainerdSocket];
+        // containerd's state in a directory only root may enter, as dockerd's own containerd keeps it
+        // (/var/run/docker/containerd): a user-namespaced container's root cannot read its bundle there.
+        var state = Path.Combine(dir, "private", "containerd-state");
+        Directory.CreateDirectory(state);
+        File.SetUnixFileMode(Path.GetDirectoryName(state)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string[] containerd = [ProcessRunner.Which("containerd")!, "--root", Path.Combine(dir, "containerd-root"), "--state", state, "--address", ContainerdSocket];
         string[] dockerd = [ProcessRunner.Which("dockerd")!, "--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "docker.pid"),
             "-H", "unix://" + Socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--containerd=" + ContainerdSocket,
             "--config-file", Path.Combine(dir, "daemon.json")];
-        if (pluginDir is null)
+        if (pluginDir is null && devNodesFrom is null)
         {
             Start("containerd", containerd, ContainerdSocket);
             Start("dockerd", dockerd, Socket, dockerdEnvironment);
             return;
         }
         // containerd must share dockerd's namespace: the shims it starts mount what dockerd prepared.
-        var p = Start("containerd", ["unshare", "--mount", "--propagation", "slave", "--", "sh", "-c",
-            "mkdir -p /run/docker/plugins && mount --bind \"$0\" /run/docker/plugins && exec \"$@\"", pluginDir, .. containerd], ContainerdSocket);
+        var setup = new List<string>();
+        if (pluginDir is not null) setup.Add($"mkdir -p /run/docker/plugins && mount --bind '{pluginDir}' /run/docker/plugins");
+        if (devNodesFrom is not null) setup.Add(PrivateDev(Path.Combine(devNodesFrom, "dev"), Path.Combine(dir, "dev-stage")));
+        var p = Start("containerd", ["unshare", "--mount", "--propagation", "slave", "--", "sh", "-ec",
+            string.Join("\n", setup) + "\nexec \"$@\"", "setup", .. containerd], ContainerdSocket);
         Start("dockerd", ["nsenter", "--target", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", .. dockerd], Socket, dockerdEnvironment);
     }
+
+    // A tmpfs over /dev holding a copy of the host's nodes (the mounts under it, pts, shm, mqueue, bound back) and
+    // the nodes of nodes/ (cp -a: the same type, numbers and modes).
+    internal static string PrivateDev(string nodes, string stage) => $"""
+        mkdir -p '{stage}' && mount --rbind /dev '{stage}'
+        mount -t tmpfs -o mode=0755,nosuid tmpfs /dev
+        cp -ax '{stage}'/. /dev/
+        for m in pts shm mqueue hugepages; do if mountpoint -q '{stage}'/$m; then mount --rbind '{stage}'/$m /dev/$m; fi; done
+        umount -l '{stage}' && rmdir '{stage}'
+        cp -a '{nodes}'/. /dev/
+        """;
 
     Process Start(string program, string[] command, string socket, IReadOnlyDictionary<string, string>? environment = null)
     {

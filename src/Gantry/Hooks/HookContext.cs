@@ -10,12 +10,23 @@ internal sealed record HookContext(Log Log, ISyscalls Sys, Func<Stream> Stdin, s
     /// <summary>GANTRY_PROC_ROOT points the hooks at a simulated host /proc (tests, simulated hosts).</summary>
     public const string ProcRootVariable = "GANTRY_PROC_ROOT";
 
+    /// <summary>Set by the runtime shim on the hooks of a user-namespaced container (Runtime/ContainerRootHandover):
+    /// the container root, so that the hook need not read config.json, which the container's root may not read.</summary>
+    public const string ContainerRootVariable = "GANTRY_CONTAINER_ROOT";
+
     public static HookContext FromEnvironment(Log log) => new(
         log,
         LinuxSyscalls.Instance,
         Console.OpenStandardInput,
         Environment.GetEnvironmentVariable(ProcRootVariable) is { Length: > 0 } p ? p : "/proc",
-        "/proc/self/exe");
+        "/proc/self/exe")
+    {
+        GivenRoot = Environment.GetEnvironmentVariable(ContainerRootVariable),
+    };
+
+    /// <summary>The container root the shim handed over (ContainerRootVariable); used for the state read from stdin
+    /// when the state itself names no root.</summary>
+    public string? GivenRoot { get; init; }
 
     /// <summary>
     /// Set by a chain of hooks: the root each --container-spec resolved to, so that the hooks of one chain read
@@ -39,7 +50,9 @@ internal sealed record HookContext(Log Log, ISyscalls Sys, Func<Stream> Stdin, s
         string? root = null;
         if (ResolvedRoots is null || !ResolvedRoots.TryGetValue(spec, out root))
         {
-            root = ContainerState.Load(spec, Stdin).ResolveRoot();
+            var state = ContainerState.Load(spec, Stdin);
+            root = spec == "-" && string.IsNullOrEmpty(state.Root) && GivenRoot is { Length: > 0 } given && Path.IsPathRooted(given)
+                ? Path.GetFullPath(given) : state.ResolveRoot();
             ResolvedRoots?.Add(spec, root);
         }
         if (refuseHostRoot && root == "/") throw new GantryException("the container root is the host root \"/\"; refusing to modify it");

@@ -51,6 +51,8 @@ internal interface ISyscalls
     /// <summary>Replaces the process image; returns only on failure.</summary>
     int ExecveAt(int dirfd, string path, string[] argv, string[] envp, int flags);
     uint EffectiveUid();
+    /// <summary>This thread creates files as uid:gid from now on, capabilities kept (Host/ThreadCredentials).</summary>
+    int CreateFilesAs(uint uid, uint gid);
     /// <summary>_exit(2): leaves without running anything managed (nothing of the host may be reachable any more).</summary>
     void Exit(int status);
 }

@@ -164,5 +164,6 @@ internal sealed class LinuxSyscalls : ISyscalls
     }
 
     public uint EffectiveUid() => Interop.GetEuid();
+    public int CreateFilesAs(uint uid, uint gid) => ThreadCredentials.CreateFilesAs(uid, gid);
     public void Exit(int status) => Interop.Exit(status);
 }

@@ -107,6 +107,8 @@ internal sealed class LdconfigThreadRunner(LdconfigContext context) : ILdconfigR
                 newPidNamespace = new FileInfo("/proc/thread-self/ns/pid_for_children").LinkTarget != new FileInfo("/proc/self/ns/pid").LinkTarget;
                 using var jail = LdconfigJail.Prepare(context.Sys, rootHostPath, files, scratchName);
                 LdconfigJail.Enter(context.Sys, jail, lastCap);
+                if (context.RunAs is { } user)
+                    SyscallResult.Check(ThreadCredentials.Become(user.Uid, user.Gid), "setresuid", $"{user.Uid}:{user.Gid}, the container's root");
                 SyscallResult.Check(context.Sys.Statx(At.FdCwd, jail.HelperPath!, At.SymlinkNoFollow, out var atPath), "stat", jail.HelperPath!);
                 if (!atPath.SameFileAs(jail.HelperFile)) throw new IOException($"{jail.HelperPath} is not the {HelperName} bound there");
                 var inherited = Interop.DupInheritable(jail.Exe.Value);

@@ -29,8 +29,7 @@ internal sealed class MountPointSeeder(ISyscalls sys, string rootPath, IReadOnly
     /// </summary>
     public static MountPointSeeder? Plan(OciSpec spec, string bundle, IReadOnlySet<JsonNode> before)
     {
-        if (spec.Root["linux"]?["namespaces"] is JsonArray namespaces &&
-            namespaces.OfType<JsonObject>().Any(n => OciSpec.Str(n, "type") == "user")) return null;
+        if (ContainerRootHandover.IsUserNamespaced(spec)) return null;
         if (spec.Root["root"] is not JsonObject root || OciSpec.Str(root, "path") is not { Length: > 0 } path) return null;
         if (spec.Root["mounts"] is not JsonArray mounts) return null;
         var destinations = mounts.OfType<JsonObject>().Where(m => !before.Contains(m) && IsFileBind(m))

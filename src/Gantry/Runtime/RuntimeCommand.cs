@@ -85,6 +85,9 @@ internal static class RuntimeCommand
         var mode = modifier.Modify(spec, configured);
         if (mode != RuntimeMode.Legacy && os.ExecutablePath is { } self && HookMerger.Merge(spec, self, os.RealPath) is > 0 and var saved)
             log.Debug($"Merged createContainer hooks: {saved} fewer process starts");
+        if (mode != RuntimeMode.Legacy && os.ExecutablePath is { } me &&
+            ContainerRootHandover.Apply(spec, Path.GetDirectoryName(Path.GetFullPath(specPath))!, me, os.RealPath) is > 0 and var handed)
+            log.Debug($"User namespace: the container root is handed to {handed} hook(s) in their environment");
         var served = mode != RuntimeMode.Legacy ? Serve(spec, os, log) : null;
         // Everything above works on the tree in memory; only a complete spec reaches the disk.
         try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath), durable: false); }
@@ -106,6 +109,9 @@ internal static class RuntimeCommand
     {
         if (os.ExecutablePath is not { } self || ServedHook.Find(spec, self, os.RealPath) is not { } found) return null;
         if (Environment.GetEnvironmentVariable(ServedHook.DisableVariable) is { Length: > 0 }) { log.Debug($"{ServedHook.DisableVariable} is set: the hook runs as its own process"); return null; }
+        // runc starts the hook in the container's user namespace as a uid that cannot reach the socket, and the server
+        // would send it back to run itself anyway (HookServer, ServedCreate.Answer): the shim becomes runc at once.
+        if (ContainerRootHandover.IsUserNamespaced(spec)) { log.Debug("user namespace: the hook runs as its own process, the container root handed over"); return null; }
         var dir = Path.GetDirectoryName(self)!;
         var client = Path.Combine(dir, ServedHook.ClientName);
         if (!File.Exists(client) || !File.Exists(Path.Combine(dir, ServedCreate.LauncherName)))

@@ -17,7 +17,7 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
     public const string DisableVariable = "GANTRY_NO_HOOK_SERVER";
 
     // A served hook sees only these from its environment; a hook entry with anything else runs as a process.
-    static readonly string[] KnownVariables = ["NVIDIA_CTK_DEBUG", "NVIDIA_CDI_DEBUG", "NVIDIA_CTK_QUIET", "NVIDIA_CDI_QUIET", HookContext.ProcRootVariable];
+    static readonly string[] KnownVariables = ["NVIDIA_CTK_DEBUG", "NVIDIA_CDI_DEBUG", "NVIDIA_CTK_QUIET", "NVIDIA_CDI_QUIET", HookContext.ProcRootVariable, HookContext.ContainerRootVariable];
 
     /// <summary>The first hook of this binary under hooks.createContainer, when it can be served; null otherwise.</summary>
     public static (JsonObject Entry, ServedHook Hook)? Find(OciSpec spec, string self, Func<string, string?> realPath)
@@ -95,7 +95,7 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
                 SyscallResult.Check(sys.Unshare(CloneFlags.Fs), "unshare", "CLONE_FS");
                 SyscallResult.Check(sys.SetNs(ns.Value, CloneFlags.NewNs), "setns", "the hook's mount namespace");
                 var context = new HookContext(log, sys, () => new MemoryStream(state, writable: false),
-                    Variable(HookContext.ProcRootVariable) is { Length: > 0 } p ? p : "/proc", "/proc/self/exe") { KeepChildOutput = true };
+                    Variable(HookContext.ProcRootVariable) is { Length: > 0 } p ? p : "/proc", "/proc/self/exe") { KeepChildOutput = true, GivenRoot = Variable(HookContext.ContainerRootVariable) };
                 var code = RunParts(mounting, context);
                 if (code != 0 || files.Count == 0) { Answer(code); return; }
                 // Past this point the container's namespace is runc's again; this thread works in its own copy.

@@ -37,6 +37,9 @@ internal class ForwardingSyscalls(ISyscalls inner) : ISyscalls
     public int DropCapabilities(ulong keepInheritable, int lastCapability) => inner.DropCapabilities(keepInheritable, lastCapability);
     public int ExecveAt(int dirfd, string path, string[] argv, string[] envp, int flags) => inner.ExecveAt(dirfd, path, argv, envp, flags);
     public uint EffectiveUid() => inner.EffectiveUid();
+    // Recorded, not done: a test thread keeps its own credentials.
+    public virtual int CreateFilesAs(uint uid, uint gid) { FilesCreatedAs = (uid, gid); return 0; }
+    public (uint Uid, uint Gid)? FilesCreatedAs { get; private set; }
     public void Exit(int status) => inner.Exit(status);
 }
 
