@@ -35,6 +35,8 @@ internal sealed class OciSpec
 
     public static OciSpec Parse(ReadOnlySpan<byte> json, string path, bool allowUnknownFields)
     {
+        // JsonNode checks a string's UTF-8 only when the string is read, long after parsing: refuse it here.
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new OciSpecException($"the OCI spec {path} is not valid UTF-8");
         JsonNode? node;
         try { node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 256 }); }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
