@@ -30,8 +30,10 @@ internal static class CdiHookCommand
         var global = new FlagSet()
             .Bool("debug", "enable debug-level logging", ["d"], ["NVIDIA_CTK_DEBUG", "NVIDIA_CDI_DEBUG"])
             .Bool("quiet", "suppress all output except for errors; overrides --debug", null, ["NVIDIA_CTK_QUIET", "NVIDIA_CDI_QUIET"])
+            .Bool("version", "print the version", ["v"])
             .Bool("help", "show help", ["h"]);
         global.Parse(args, stopAtFirstPositional: true);
+        if (global.GetBool("version")) { Console.Out.WriteLine(VersionInfo.Text("NVIDIA CDI Hook")); return 0; }
         var level = global.GetBool("quiet") ? LogLevel.Error : global.GetBool("debug") ? LogLevel.Debug : LogLevel.Info;
         var log = context?.Log ?? Log.Stderr(level);
         log.Level = level;

@@ -36,15 +36,33 @@ internal sealed class CdiInjector
         _discover = discover ?? DriverDiscovery.Discover;
     }
 
+    NvcdiFeatures? _jitFeatures;
+
+    /// <summary>modes.jit-cdi.nvcdi-feature-flags, read once (an unknown flag is a warning, an unimplemented one an error).</summary>
+    NvcdiFeatures JitFeatures => _jitFeatures ??= NvcdiFeatures.Parse(_config.NvidiaContainerRuntime.JitCdiFeatureFlags ?? [],
+        "nvidia-container-runtime.modes.jit-cdi.nvcdi-feature-flags", _log.AsCliLog());
+
     // Discovery runs once per container, and looks for the graphics files only when the request needs them.
     DriverInventory Inventory(bool graphics)
     {
         if (_inventory is { } known && (known.Graphics || !graphics)) return known.Inventory;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var inv = _discover(_roots, new DiscoveryOptions { Graphics = graphics, RootSetting = $"nvidia-container-cli.root in {ToolkitConfigFile.DefaultPath()}" }, _log.AsCliLog());
+        var inv = _discover(_roots, new DiscoveryOptions
+        {
+            Graphics = graphics, IpcSockets = !JitFeatures.WithoutIpcSockets, ExplicitLibraries = JitFeatures.WithExplicitDriverLibraries, RootSetting = $"nvidia-container-cli.root in {ToolkitConfigFile.DefaultPath()}",
+        }, _log.AsCliLog());
         _log.Debug($"Discovered driver {inv.Version} under {_roots.DriverRoot} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
         _inventory = (inv, graphics);
         return inv;
+    }
+
+    /// <summary>Legacy mode's enable-cuda-compat hook (cuda-compat-mode = "hook"), with the host driver's version.</summary>
+    public void InjectCudaCompatHook(OciSpec spec)
+    {
+        var version = Inventory(graphics: false).Version;
+        var hook = new HookFactory(_hookPath, [], []).Create("enable-cuda-compat", version.Contains('*') ? [] : [$"--host-driver-version={version}"])!;
+        _applier.Apply(spec, new Edits.ContainerEdits { Hooks = [hook] });
+        _log.Info($"Added the enable-cuda-compat hook for driver {version}");
     }
 
     /// <summary>Every id that Swarm gave the task (swarm-resource variables) must be a device of this node.</summary>
@@ -111,8 +129,7 @@ internal sealed class CdiInjector
         var generated = SpecGenerator.Generate(inv, new HookFactory(_hookPath, disabled, []), new GenerateOptions
         {
             Vendor = JitVendor, Class = "gpu", NamingStrategies = ["uuid"], DeviceIds = ids, NoAllDevice = true,
-            AdditionalGids = !(_config.Features.NoAdditionalGidsForDeviceNodes ?? false)
-                && !(_config.NvidiaContainerRuntime.JitCdiFeatureFlags?.Contains("no-additional-gids-for-device-nodes") ?? false),
+            AdditionalGids = !(_config.Features.NoAdditionalGidsForDeviceNodes ?? false) && !JitFeatures.WithoutAdditionalGids,
             DrmNodes = CapabilityFilter.WantsGraphics(caps),
         });
         var generatedAt = System.Diagnostics.Stopwatch.GetTimestamp();
