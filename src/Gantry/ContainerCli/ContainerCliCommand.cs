@@ -22,7 +22,7 @@ internal static class ContainerCliCommand
 {
     public const string Program = "nvidia-container-cli";
 
-    static readonly ArgpOption[] GlobalOptions =
+    internal static readonly ArgpOption[] GlobalOptions =
     [
         new("debug", 'd', ArgpArg.Required, "FILE", "Log debug information"),
         new("load-kmods", 'k', ArgpArg.None, null, "Load kernel modules"),

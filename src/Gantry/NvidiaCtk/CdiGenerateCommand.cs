@@ -34,6 +34,13 @@ internal static class CdiGenerateCommand
         .List("device-id", "the devices to generate", "all", ["device-ids", "device", "devices"], ["NVIDIA_CTK_CDI_GENERATE_DEVICE_IDS"])
         .Bool("help", "show help", ["h"]);
 
+    // What only matters where the spec carries the driver: the modes of device nodes alone ignore these, and say so.
+    static readonly string[] DriverFileFlags =
+    [
+        "config-search-path", "library-search-path", "nvidia-cdi-hook-path", "ldconfig-path", "disable-hook", "enable-hook", "feature-flag",
+        "device-name-strategy", "csv.file", "csv.ignore-pattern", "csv.compat-container-root",
+    ];
+
     public static int Run(string[] args, Log log, string? toolkitConfig = null)
     {
         var f = Flags().Parse(args);
@@ -41,8 +48,6 @@ internal static class CdiGenerateCommand
         if (f.Positionals.Count > 0) throw new UsageException($"unexpected argument '{f.Positionals[0]}'");
         var mode = f.GetOr("mode", "auto").ToLowerInvariant();
         if (!KnownModes.Contains(mode)) throw new UsageException($"invalid discovery mode '{mode}': use one of {string.Join(", ", KnownModes)}");
-        if (mode == "wsl")
-            throw new GantryException("discovery mode 'wsl' is not supported by gantry yet; use --mode=nvml, csv, management, imex, gds, mofed, gdrcopy or nvswitch (or auto)");
         var format = f.GetOr("format", "yaml").ToLowerInvariant() switch
         {
             "json" => SpecFormat.Json, "yaml" => SpecFormat.Yaml,
@@ -63,18 +68,13 @@ internal static class CdiGenerateCommand
         var cls = f.IsSet("class") ? f.GetOr("class", "gpu") : mode == "imex" ? "imex-channel" : Devices.DeviceKinds.GatedFamilies.Any(g => g.Name == mode) ? mode : "gpu";
         if (mode == "imex" || Devices.DeviceKinds.GatedFamilies.Any(g => g.Name == mode))
         {
+            foreach (var name in DriverFileFlags.Where(f.IsSet))
+                log.Warning($"Ignoring --{name}: {mode} mode writes device nodes only, no driver files or hooks");
             var nodes = DeviceNodeLocator.ForHost(roots);
             var modeSpec = mode == "imex" ? ModeSpecGenerator.Imex(nodes, vendor, cls, ids, noAll)
                 : ModeSpecGenerator.Gated(Devices.DeviceKinds.GatedFamilies.First(g => g.Name == mode), nodes, vendor, cls, ids);
             return Save(f, modeSpec, format, log);
         }
-        if (mode == "csv" || (mode == "auto" && Discovery.Tegra.TegraPlatform.IsTegraWithoutNvml(roots, log)))
-            return CsvGenerate.Run(f, roots, format, noAll, log);
-        var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions
-        {
-            LibrarySearchPaths = f.GetList("library-search-path"), ConfigSearchPaths = f.GetList("config-search-path"),
-            IpcSockets = !features.WithoutIpcSockets, ExplicitLibraries = features.WithExplicitDriverLibraries,
-        }, log);
         // management mode never asks the hook to stop device node creation: its containers manage the devices.
         var disabledHooks = f.GetList("disable-hook");
         if (mode == "management") disabledHooks.Add("disable-device-node-modification");
@@ -82,6 +82,24 @@ internal static class CdiGenerateCommand
         {
             LdconfigPath = f.Get("ldconfig-path"),
         };
+        // A WSL2 guest (libdxcore and /dev/dxg) comes first in auto mode, as in the original.
+        if (mode == "wsl" || (mode == "auto" && WslDriver.IsWsl(roots)))
+        {
+            var wsl = WslDriver.Find(roots, log) ?? throw new GantryException(
+                $"--mode=wsl, but {roots.InDevRoot("/dev/dxg")} or {roots.InDriverRoot(WslDriver.LibDir + "/libdxcore.so")} is missing: this is not a WSL2 guest");
+            foreach (var name in new[] { "config-search-path", "library-search-path", "feature-flag", "device-name-strategy", "csv.file", "csv.ignore-pattern", "csv.compat-container-root" }.Where(f.IsSet))
+                log.Warning($"Ignoring --{name}: a WSL2 guest's spec is its driver store and /dev/dxg");
+            return Save(f, WslSpecGenerator.Generate(wsl, hooks, vendor, cls, ids), format, log);
+        }
+        if (mode == "csv" || (mode == "auto" && Discovery.Tegra.TegraPlatform.IsTegraWithoutNvml(roots, log)))
+            return CsvGenerate.Run(f, roots, format, noAll, log);
+        foreach (var csv in new[] { "csv.file", "csv.ignore-pattern", "csv.compat-container-root" }.Where(f.IsSet))
+            log.Warning($"Ignoring --{csv}: it applies to csv mode only, and this is {(mode == "auto" ? "nvml (auto)" : mode)} mode");
+        var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions
+        {
+            LibrarySearchPaths = f.GetList("library-search-path"), ConfigSearchPaths = f.GetList("config-search-path"),
+            IpcSockets = !features.WithoutIpcSockets, ExplicitLibraries = features.WithExplicitDriverLibraries,
+        }, log);
         if (mode == "management")
             return Save(f, ModeSpecGenerator.Management(inv, hooks, vendor, cls, ids, !features.WithoutAdditionalGids), format, log);
         var spec = SpecGenerator.Generate(inv, hooks, new GenerateOptions

@@ -6,9 +6,11 @@ namespace Gantry.NvidiaCtk;
 // `gantry cdi validate FILE...`: reads each spec strictly and prints every problem as "FILE: location: problem".
 internal static class CdiValidate
 {
+    internal static FlagSet Flags() => new FlagSet().Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, TextWriter output)
     {
-        var flags = new FlagSet().Bool("help", "show help", ["h"]);
+        var flags = Flags();
         flags.Parse(args);
         if (flags.GetBool("help"))
         {

@@ -11,14 +11,16 @@ namespace Gantry.NvidiaCtk;
 // `gantry info`: what discovery sees — driver, CUDA, GPUs with their ids — as text or JSON.
 internal static class InfoCommand
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .String("driver-root", "the root of the driver installation", "/", null, ["NVIDIA_CTK_DRIVER_ROOT"])
+        .String("dev-root", "the root of the device nodes (default: the driver root)", null, null, ["NVIDIA_CTK_DEV_ROOT"])
+        .String("swarm-resource-kind", "the generic-resource kind the Swarm resources are shown as", SwarmResource.DefaultKind)
+        .Bool("json", "print JSON")
+        .Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, Log log)
     {
-        var f = new FlagSet()
-            .String("driver-root", "the root of the driver installation", "/", null, ["NVIDIA_CTK_DRIVER_ROOT"])
-            .String("dev-root", "the root of the device nodes (default: the driver root)", null, null, ["NVIDIA_CTK_DEV_ROOT"])
-            .String("swarm-resource-kind", "the generic-resource kind the Swarm resources are shown as", SwarmResource.DefaultKind)
-            .Bool("json", "print JSON")
-            .Bool("help", "show help", ["h"]);
+        var f = Flags();
         f.Parse(args);
         if (f.GetBool("help")) { Console.WriteLine("USAGE: gantry info [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
         var inv = DriverDiscovery.Discover(new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root")), new DiscoveryOptions(), f.GetBool("json") ? Log.Silent : log);

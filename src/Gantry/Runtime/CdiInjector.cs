@@ -121,6 +121,8 @@ internal sealed class CdiInjector
     // hooks that only serve files left out: CUDA compat without compute, the application profile without graphics.
     void InjectJitGpus(OciSpec spec, IReadOnlyList<string> ids, DriverCapability caps)
     {
+        // A WSL2 guest has one device, /dev/dxg, behind which are all its GPUs; its driver is the driver store.
+        if (WslDriver.IsWsl(_roots)) { InjectWsl(spec, ids); return; }
         var inv = CapabilityFilter.Select(Inventory(CapabilityFilter.WantsGraphics(caps)), caps);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var disabled = new List<string>(_config.NvidiaContainerRuntime.JitCdiDisableHooks ?? []);
@@ -139,6 +141,19 @@ internal sealed class CdiInjector
                   $"with capabilities {Requests.DriverCapabilityRequest.Join(caps)} from driver {inv.Version}");
         _log.Debug($"Generated the edits in {System.Diagnostics.Stopwatch.GetElapsedTime(started, generatedAt).TotalMilliseconds:F1} ms, " +
                    $"applied them in {System.Diagnostics.Stopwatch.GetElapsedTime(generatedAt).TotalMilliseconds:F1} ms");
+    }
+
+    void InjectWsl(OciSpec spec, IReadOnlyList<string> ids)
+    {
+        foreach (var id in ids)
+            if (id is not ("all" or "0"))
+                throw new GantryException($"unknown device id '{id}': a WSL2 guest offers its GPUs together, as all (or 0), through /dev/dxg");
+        var wsl = WslDriver.Find(_roots, _log.AsCliLog())!;
+        var disabled = _config.NvidiaContainerRuntime.JitCdiDisableHooks ?? [];
+        var generated = WslSpecGenerator.Generate(wsl, new HookFactory(_hookPath, disabled, []), JitVendor, "gpu", ["all"]);
+        if (generated.ContainerEdits is { } common) _applier.Apply(spec, common);
+        foreach (var d in generated.Devices) _applier.Apply(spec, d.ContainerEdits);
+        _log.Info($"Injected the WSL2 GPU (/dev/dxg) and the driver store {wsl.Store} for [{string.Join(" ", ids)}]");
     }
 
     void InjectFromRegistry(OciSpec spec, IReadOnlyList<string> names)

@@ -26,6 +26,7 @@ internal static class SimulatedHostWriter
         var driverRoot = o.DriverRootPrefix.Length == 0 ? top : Path.Combine(top, o.DriverRootPrefix);
         Directory.CreateDirectory(driverRoot);
         var facts = SimulatedGpus.Build(o);
+        if (o.Wsl) return SimulatedWslHost.Write(top, o, facts, log);
         var v = o.DriverVersion;
 
         var cache = new List<LdCacheEntry>();
@@ -55,6 +56,12 @@ internal static class SimulatedHostWriter
             foreach (var fw in new[] { "gsp_ga10x.bin", "gsp_tu10x.bin" })
                 File.WriteAllText(Path.Combine(driverRoot, $"lib/firmware/nvidia/{v}/{fw}").EnsureParent(), $"simulated GSP firmware {v}\n");
         if (o.WithGraphics) WriteGraphics(driverRoot, v);
+        // GDS containers also get the udev database and the cuFile configuration.
+        if (o.GatedFamilies.Contains("gds"))
+        {
+            Directory.CreateDirectory(Path.Combine(driverRoot, "run/udev"));
+            File.WriteAllText(Path.Combine(driverRoot, "etc/cufile.json").EnsureParent(), "{ \"logging\": { \"level\": \"ERROR\" } }\n");
+        }
         if (o.WithIpc) CreateSocket(Path.Combine(driverRoot, "run/nvidia-persistenced/socket"));
         // As on every current distribution, /var/run is /run (the original CLI looks sockets up under /var/run).
         if (Directory.Exists(Path.Combine(driverRoot, "run"))) Symlink(Path.Combine(driverRoot, "var/run").EnsureParent(), "../run");
