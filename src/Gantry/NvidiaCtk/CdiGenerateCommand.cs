@@ -71,8 +71,8 @@ internal static class CdiGenerateCommand
             foreach (var name in DriverFileFlags.Where(f.IsSet))
                 log.Warning($"Ignoring --{name}: {mode} mode writes device nodes only, no driver files or hooks");
             var nodes = DeviceNodeLocator.ForHost(roots);
-            var modeSpec = mode == "imex" ? ModeSpecGenerator.Imex(nodes, vendor, cls, ids, noAll)
-                : ModeSpecGenerator.Gated(Devices.DeviceKinds.GatedFamilies.First(g => g.Name == mode), nodes, vendor, cls, ids);
+            var modeSpec = mode == "imex" ? Devices.ModeSpecGenerator.Imex(nodes, vendor, cls, ids, noAll)
+                : Devices.ModeSpecGenerator.Gated(Devices.DeviceKinds.GatedFamilies.First(g => g.Name == mode), nodes, vendor, cls, ids);
             return Save(f, modeSpec, format, log);
         }
         // management mode never asks the hook to stop device node creation: its containers manage the devices.
@@ -101,7 +101,7 @@ internal static class CdiGenerateCommand
             IpcSockets = !features.WithoutIpcSockets, ExplicitLibraries = features.WithExplicitDriverLibraries,
         }, log);
         if (mode == "management")
-            return Save(f, ModeSpecGenerator.Management(inv, hooks, vendor, cls, ids, !features.WithoutAdditionalGids), format, log);
+            return Save(f, Devices.ModeSpecGenerator.Management(inv, hooks, vendor, cls, ids, !features.WithoutAdditionalGids), format, log);
         var spec = SpecGenerator.Generate(inv, hooks, new GenerateOptions
         {
             Vendor = vendor, Class = cls,

@@ -166,6 +166,8 @@ internal static class RuntimeConfigureCommand
     {
         var source = f.Get("config-source");
         if (source is not ("file" or "command")) throw new UsageException($"unrecognized config source '{source}': use file or command");
+        if (f.IsSet("executable-path") && (source != "command" || engine == EngineKind.Docker))
+            log.Warning($"Ignoring --executable-path {f.Get("executable-path")}: it is only used with --config-source=command for containerd or crio");
         if (source == "file") return null;
         if (engine == EngineKind.Docker) { log.Warning("Ignoring --config-source=command for docker; reading the file"); return null; }
         var exe = f.Get("executable-path") is { Length: > 0 } e ? e : engine == EngineKind.Containerd ? "containerd" : "crio";

@@ -1,4 +1,5 @@
 using Gantry.Common;
+using Gantry.Host;
 using Gantry.ContainerCli;
 using Gantry.Tests.Support;
 
@@ -17,22 +18,22 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
     {
         static IEnumerable<string> Names(FlagSet f) => f.Definitions.Select(d => d.Name);
         static IEnumerable<string> Argp(IEnumerable<ArgpOption> o) => o.Select(x => x.Long);
-        yield return ("nvidia-ctk", Names(NvidiaCtk.NvidiaCtkCommand.GlobalFlags()));
-        yield return ("nvidia-ctk cdi generate", Names(NvidiaCtk.CdiGenerateCommand.Flags()));
-        yield return ("nvidia-ctk cdi list", Names(NvidiaCtk.CdiList.Flags()));
-        yield return ("nvidia-ctk cdi validate", Names(NvidiaCtk.CdiValidate.Flags()));
-        yield return ("nvidia-ctk cdi transform root", Names(NvidiaCtk.CdiTransformRoot.Flags()));
-        yield return ("nvidia-ctk config", Names(NvidiaCtk.ConfigCommand.Flags()));
-        yield return ("nvidia-ctk config default", Names(NvidiaCtk.ConfigCommand.DefaultFlags()));
-        yield return ("nvidia-ctk runtime configure", Names(NvidiaCtk.RuntimeConfigureCommand.Flags()));
-        yield return ("nvidia-ctk system create-device-nodes", Names(NvidiaCtk.HostSystem.SystemCommand.Flags()));
-        yield return ("nvidia-ctk system create-dev-char-symlinks", Names(NvidiaCtk.HostSystem.DevCharSymlinks.Flags()));
-        yield return ("nvidia-ctk info", Names(NvidiaCtk.InfoCommand.Flags()));
-        yield return ("gantry simulate", Names(NvidiaCtk.SimulateCommand.Flags()));
-        yield return ("gantry demo", Names(NvidiaCtk.DemoCommand.Flags()));
-        foreach (var hook in Hooks.CdiHookCommand.Hooks)
+        yield return ("nvidia-ctk", Names(global::Gantry.NvidiaCtk.NvidiaCtkCommand.GlobalFlags()));
+        yield return ("nvidia-ctk cdi generate", Names(global::Gantry.NvidiaCtk.CdiGenerateCommand.Flags()));
+        yield return ("nvidia-ctk cdi list", Names(global::Gantry.NvidiaCtk.CdiList.Flags()));
+        yield return ("nvidia-ctk cdi validate", Names(global::Gantry.NvidiaCtk.CdiValidate.Flags()));
+        yield return ("nvidia-ctk cdi transform root", Names(global::Gantry.NvidiaCtk.CdiTransformRoot.Flags()));
+        yield return ("nvidia-ctk config", Names(global::Gantry.NvidiaCtk.ConfigCommand.Flags()));
+        yield return ("nvidia-ctk config default", Names(global::Gantry.NvidiaCtk.ConfigCommand.DefaultFlags()));
+        yield return ("nvidia-ctk runtime configure", Names(global::Gantry.NvidiaCtk.RuntimeConfigureCommand.Flags()));
+        yield return ("nvidia-ctk system create-device-nodes", Names(global::Gantry.NvidiaCtk.HostSystem.SystemCommand.Flags()));
+        yield return ("nvidia-ctk system create-dev-char-symlinks", Names(global::Gantry.NvidiaCtk.HostSystem.DevCharSymlinks.Flags()));
+        yield return ("nvidia-ctk info", Names(global::Gantry.NvidiaCtk.InfoCommand.Flags()));
+        yield return ("gantry simulate", Names(global::Gantry.NvidiaCtk.SimulateCommand.Flags()));
+        yield return ("gantry demo", Names(global::Gantry.NvidiaCtk.DemoCommand.Flags()));
+        foreach (var hook in global::Gantry.Hooks.CdiHookCommand.Hooks)
             yield return ($"nvidia-cdi-hook {hook.Name}", Names(hook.DefineFlags()));
-        yield return ("nvidia-container-runtime-hook", Names(RuntimeHook.RuntimeHookCommand.Flags()));
+        yield return ("nvidia-container-runtime-hook", Names(global::Gantry.RuntimeHook.RuntimeHookCommand.Flags()));
         yield return ("nvidia-container-cli", Argp(ContainerCliCommand.GlobalOptions));
         yield return ("nvidia-container-cli info", Argp(InfoSubcommand.Options));
         yield return ("nvidia-container-cli list", Argp(ListSubcommand.Options));
@@ -41,16 +42,21 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
 
     /// <summary>A flag's proof: a run with and without it, or a test file that exercises it.</summary>
     internal abstract record Case;
-    /// <summary>"name args" with and without the flag; {host}, {tmp}, {spec}, {config} and {specs} are filled in.</summary>
-    internal sealed record Effect(string Without, string With) : Case;
+    /// <summary>"name args" with and without the flag; {host}, {tmp}, {spec}, {config} and {specs} are filled in. With
+    /// <paramref name="Produces"/>, the run with the flag must (also) write that file.</summary>
+    internal sealed record Effect(string Without, string With, string? Produces = null) : Case;
     /// <summary>The flag is refused in this form: non-zero exit and the message.</summary>
     internal sealed record Refused(string With, string Message) : Case;
     /// <summary>Exercised by the test file (under tests/Gantry.Tests), which must name it.</summary>
-    internal sealed record Elsewhere(string TestFile, string Token = "") : Case;
+    internal sealed record Elsewhere(string[] TestFiles, string Token = "") : Case
+    {
+        public Elsewhere(string testFile, string token = "") : this([testFile], token) { }
+    }
 
     const string Gen = "nvidia-ctk cdi generate --driver-root={host} --nvidia-cdi-hook-path=/usr/bin/nvidia-cdi-hook";
     const string Transform = "nvidia-ctk cdi transform root --input={spec}";
     const string Conf = "nvidia-ctk config --config-file={config}";
+    const string Cli = "nvidia-container-cli --root={host} list";
     const string Docker = "nvidia-ctk runtime configure --runtime=docker --config={tmp}/daemon.json --dry-run";
 
     static readonly Dictionary<string, Case> Cases = new()
@@ -113,7 +119,8 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         ["nvidia-ctk runtime configure --executable-path"] = new Effect(Docker, Docker + " --executable-path=/usr/bin/dockerd"),
         ["nvidia-ctk runtime configure --config-mode"] = new Effect(Docker, Docker + " --config-mode=oci-hook"),
         ["nvidia-ctk runtime configure --config-source"] = new Effect(Docker, Docker + " --config-source=command"),
-        ["nvidia-ctk runtime configure --oci-hook-path"] = new Effect(Docker + " --config-mode=oci-hook", Docker + " --config-mode=oci-hook --oci-hook-path={tmp}/hook.json"),
+        ["nvidia-ctk runtime configure --oci-hook-path"] = new Effect("nvidia-ctk runtime configure --config-mode=oci-hook",
+            "nvidia-ctk runtime configure --config-mode=oci-hook --oci-hook-path={tmp}/hook.json", Produces: "{tmp}/hook.json"),
         ["nvidia-ctk runtime configure --nvidia-runtime-name"] = new Effect(Docker, Docker + " --nvidia-runtime-name=gpu"),
         ["nvidia-ctk runtime configure --nvidia-runtime-path"] = new Effect(Docker, Docker + " --nvidia-runtime-path=/opt/nvidia-container-runtime"),
         ["nvidia-ctk runtime configure --nvidia-runtime-hook-path"] = new Effect(Docker + " --config-mode=oci-hook", Docker + " --config-mode=oci-hook --nvidia-runtime-hook-path=/opt/hook"),
@@ -123,7 +130,7 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         ["nvidia-ctk runtime configure --swarm-resource-kind"] = new Effect(Docker + " --driver-root={host} --swarm-resources",
             Docker + " --driver-root={host} --swarm-resources --swarm-resource-kind=GPU"),
         ["nvidia-ctk runtime configure --driver-root"] = new Effect(Docker + " --swarm-resources --driver-root={tmp}/empty", Docker + " --swarm-resources --driver-root={host}"),
-        ["nvidia-ctk runtime configure --toolkit-config"] = new Elsewhere("Engines/RuntimeConfigureTests.cs", "toolkit-config"),
+        ["nvidia-ctk runtime configure --toolkit-config"] = new Elsewhere("Swarm/SwarmConfigureTests.cs", "toolkit-config"),
         ["nvidia-ctk runtime configure --unset"] = new Effect(Docker, Docker + " --unset"),
         ["nvidia-ctk runtime configure --help"] = new Effect(Docker, Docker + " --help"),
 
@@ -131,6 +138,37 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         ["gantry demo --gpus"] = new Refused("gantry demo --gpus=0", "--gpus must be between 1 and 16"),
         ["gantry demo --keep"] = new Effect("gantry demo --gpus=0", "gantry demo --gpus=0 --keep"),
         ["gantry demo --help"] = new Effect("gantry demo --gpus=0", "gantry demo --gpus=0 --help"),
+
+        // nvidia-container-cli: list and info on the simulated host; the global options as they show there.
+        ["nvidia-container-cli --root"] = new Effect("nvidia-container-cli --root={tmp}/empty list", Cli),
+        ["nvidia-container-cli --ldcache"] = new Effect(Cli + " --libraries", Cli.Replace(" list", " --ldcache={tmp}/empty/ld.so.cache list") + " --libraries"),
+        ["nvidia-container-cli --debug"] = new Effect(Cli, Cli.Replace(" list", " --debug={tmp}/cli-debug.log list"), Produces: "{tmp}/cli-debug.log"),
+        ["nvidia-container-cli --user"] = new Effect(Cli, Cli.Replace(" list", " --user=0:0 list")),
+        ["nvidia-container-cli info --csv"] = new Effect("nvidia-container-cli --root={host} info", "nvidia-container-cli --root={host} info --csv"),
+        ["nvidia-container-cli list --device"] = new Effect(Cli, Cli + " --device=1"),
+        ["nvidia-container-cli list --libraries"] = new Effect(Cli, Cli + " --libraries"),
+        ["nvidia-container-cli list --binaries"] = new Effect(Cli, Cli + " --binaries"),
+        ["nvidia-container-cli list --ipcs"] = new Effect(Cli, Cli + " --ipcs"),
+        ["nvidia-container-cli list --firmwares"] = new Effect(Cli, Cli + " --firmwares"),
+        ["nvidia-container-cli list --compat32"] = new Effect(Cli + " --libraries", Cli + " --libraries --compat32"),
+        ["nvidia-container-cli list --mig-config"] = new Effect(Cli + " --device=1", Cli + " --device=1 --mig-config=1"),
+        ["nvidia-container-cli list --mig-monitor"] = new Effect(Cli + " --device=1", Cli + " --device=1 --mig-monitor=1"),
+        ["nvidia-container-cli list --imex-channel"] = new Effect(Cli, Cli + " --imex-channel=0"),
+        ["nvidia-container-cli list --no-persistenced"] = new Effect(Cli + " --ipcs", Cli + " --ipcs --no-persistenced"),
+        ["nvidia-container-cli list --no-fabricmanager"] = new Effect(Cli + " --ipcs", Cli + " --ipcs --no-fabricmanager"),
+        ["nvidia-container-cli list --no-gsp-firmware"] = new Effect(Cli + " --firmwares", Cli + " --firmwares --no-gsp-firmware"),
+        ["nvidia-container-cli list --compute"] = new Effect(Cli + " --libraries", Cli + " --libraries --compute"),
+        ["nvidia-container-cli list --utility"] = new Effect(Cli + " --libraries", Cli + " --libraries --utility"),
+        ["nvidia-container-cli list --video"] = new Effect(Cli + " --libraries", Cli + " --libraries --video"),
+        ["nvidia-container-cli list --graphics"] = new Effect(Cli + " --libraries", Cli + " --libraries --graphics"),
+        ["nvidia-container-cli list --display"] = new Effect(Cli + " --libraries", Cli + " --libraries --display"),
+        ["nvidia-container-cli list --ngx"] = new Effect(Cli + " --libraries", Cli + " --libraries --ngx"),
+
+        ["gantry simulate --help"] = new Effect("gantry simulate", "gantry simulate --help"),
+        ["nvidia-ctk system create-device-nodes --help"] = new Effect("nvidia-ctk system create-device-nodes --dry-run --dev-root={tmp}/empty",
+            "nvidia-ctk system create-device-nodes --dry-run --dev-root={tmp}/empty --help"),
+        ["nvidia-ctk system create-dev-char-symlinks --help"] = new Effect("nvidia-ctk system create-dev-char-symlinks --dry-run --dev-root={tmp}/empty",
+            "nvidia-ctk system create-dev-char-symlinks --dry-run --dev-root={tmp}/empty --help"),
 
         ["nvidia-ctk info --driver-root"] = new Effect("nvidia-ctk info --driver-root={tmp}/empty", "nvidia-ctk info --driver-root={host}"),
         ["nvidia-ctk info --dev-root"] = new Effect("nvidia-ctk info --driver-root={host}", "nvidia-ctk info --driver-root={host} --dev-root={tmp}/empty"),
@@ -141,16 +179,16 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
 
     // Commands whose every flag is exercised by one test file (device nodes, containers, live hooks): each flag
     // must appear in that file.
-    static readonly Dictionary<string, string> FilesByCommand = new()
+    static readonly Dictionary<string, string[]> FilesByCommand = new()
     {
-        ["nvidia-ctk system create-device-nodes"] = "Integration/SystemCommandTests.cs",
-        ["nvidia-ctk system create-dev-char-symlinks"] = "Integration/SystemCommandTests.cs",
-        ["gantry simulate"] = "Integration/SimulateTests.cs",
-        ["nvidia-container-runtime-hook"] = "RuntimeHook/RuntimeHookCommandTests.cs",
-        ["nvidia-container-cli"] = "ContainerCli/ArgpTests.cs",
-        ["nvidia-container-cli info"] = "Integration/ContainerCliTests.cs",
-        ["nvidia-container-cli list"] = "Integration/ContainerCliTests.cs",
-        ["nvidia-container-cli configure"] = "ContainerCli/ConfigureRequestTests.cs",
+        ["nvidia-ctk system create-device-nodes"] = ["Integration/SystemCommandTests.cs"],
+        ["nvidia-ctk system create-dev-char-symlinks"] = ["Integration/SystemCommandTests.cs"],
+        ["gantry simulate"] = ["Integration/SimulateTests.cs", "Integration/CdiGenerateTests.cs", "Integration/CdiGenerateModeTests.cs",
+            "Integration/WslTests.cs", "Simulation/NvmlStandIn.cs"],
+        ["nvidia-container-runtime-hook"] = ["RuntimeHook/RuntimeHookCommandTests.cs"],
+        // Global options that act in configure: the live tests and the hook's end-to-end tests run them.
+        ["nvidia-container-cli"] = ["Integration/ConfigureTests.cs", "EndToEnd/DockerGpusTests.Devices.cs", "Integration/ContainerCliTests.cs"],
+        ["nvidia-container-cli configure"] = ["ContainerCli/ConfigureRequestTests.cs", "ContainerCli/ConfigurePlannerTests.cs", "Integration/ConfigureTests.cs"],
     };
 
     static readonly Dictionary<string, string> HookTestFiles = new()
@@ -162,7 +200,9 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         ["update-application-profile"] = "Hooks/UpdateApplicationProfileHookTests.cs",
         ["chmod"] = "Hooks/ChmodHookTests.cs",
         ["chain"] = "Hooks/ChainHookTests.cs",
-        ["ldconfig-child"] = "Hooks/LdconfigChildFallbackTests.cs",
+        ["noop"] = "Hooks/CdiHookCommandTests.cs",
+        // Gantry's own child verb: its flags are written by update-ldcache, never by a user.
+        ["__update-ldcache-child"] = "Hooks/LdconfigChildFallbackTests.cs",
     };
 
     /// <summary>The proof for a flag: its own case, or the test file of its command.</summary>
@@ -171,11 +211,14 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         if (Cases.TryGetValue($"{command} --{flag}", out var c)) return c;
         if (flag is "help" or "usage" or "version" && command.StartsWith("nvidia-c", StringComparison.Ordinal) && !command.StartsWith("nvidia-ctk", StringComparison.Ordinal))
             return new Elsewhere("Integration/VersionTests.cs", "--" + flag);
-        if (FilesByCommand.TryGetValue(command, out var file)) return new Elsewhere(file, flag);
+        if (FilesByCommand.TryGetValue(command, out var files)) return new Elsewhere(files, flag);
         if (command.StartsWith("nvidia-cdi-hook ", StringComparison.Ordinal))
         {
             if (flag is "help" or "container-spec") return new Elsewhere("Hooks/CdiHookCommandTests.cs", "");
-            if (HookTestFiles.TryGetValue(command["nvidia-cdi-hook ".Length..], out var hookFile)) return new Elsewhere(hookFile, flag);
+            var hookName = command["nvidia-cdi-hook ".Length..];
+            // Gantry's own child verb: update-ldcache writes its whole command line, which its tests run end to end.
+            if (hookName == "__update-ldcache-child") return new Elsewhere(["Hooks/UpdateLdcacheEndToEndTests.cs", "Hooks/LdconfigChildFallbackTests.cs"]);
+            if (HookTestFiles.TryGetValue(hookName, out var hookFile)) return new Elsewhere(hookFile, flag);
         }
         return null;
     }
@@ -196,10 +239,10 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
             foreach (var flag in flags)
             {
                 if (CaseFor(command, flag) is not Elsewhere e) continue;
-                var path = Path.Combine(TestEnvironment.RepoRoot, "tests/Gantry.Tests", e.TestFile);
-                if (!File.Exists(path)) { unnamed.Add($"{command} --{flag}: {e.TestFile} does not exist"); continue; }
-                if (e.Token.Length > 0 && !File.ReadAllText(path).Contains(e.Token, StringComparison.Ordinal))
-                    unnamed.Add($"{command} --{flag}: {e.TestFile} never names {e.Token}");
+                var paths = e.TestFiles.Select(f => Path.Combine(TestEnvironment.RepoRoot, "tests/Gantry.Tests", f)).ToList();
+                if (paths.FirstOrDefault(p => !File.Exists(p)) is { } gone) { unnamed.Add($"{command} --{flag}: {gone} does not exist"); continue; }
+                if (e.Token.Length > 0 && !paths.Any(p => File.ReadAllText(p).Contains(e.Token, StringComparison.Ordinal)))
+                    unnamed.Add($"{command} --{flag}: none of {string.Join(", ", e.TestFiles)} names {e.Token}");
             }
         Assert.True(unnamed.Count == 0, string.Join("\n", unnamed));
     }
@@ -213,8 +256,11 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         switch (Cases[key])
         {
             case Effect e:
+                var produced = e.Produces is null ? null : _host.Fill(e.Produces);
+                if (produced is not null) File.Delete(produced);
                 var without = _host.Run(e.Without);
                 var with = _host.Run(e.With);
+                if (produced is not null) { Assert.True(File.Exists(produced), $"{key} did not write {produced}:\n{with.Combined}"); break; }
                 Assert.False((without.ExitCode, without.Stdout, without.Stderr) == (with.ExitCode, with.Stdout, with.Stderr),
                     $"{key} changed nothing:\n{with.Combined}");
                 break;
@@ -231,12 +277,18 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
     {
         readonly TempDir _dir = new();
         readonly Dictionary<string, string> _places;
+        readonly System.Net.Sockets.Socket _fabricManager;
 
         public Host()
         {
             var host = _dir["host"];
-            var r = TestEnvironment.Run(TestEnvironment.Gantry, "simulate", host, "--gpus", "2", "--device-nodes", "plain");
+            var r = TestEnvironment.Run(TestEnvironment.Gantry, "simulate", host, "--gpus", "2", "--mig", "1:1", "--compat32", "--imex-channels", "1", "--device-nodes", "plain");
             Assert.True(r.ExitCode == 0, r.Combined);
+            // A fabric manager socket, so that --no-fabricmanager has something to leave out.
+            Directory.CreateDirectory(host + "/run/nvidia-fabricmanager");
+            // Kept open: disposing the socket would remove its file.
+            _fabricManager = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            _fabricManager.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(host + "/run/nvidia-fabricmanager/socket"));
             var tmp = _dir["tmp"];
             Directory.CreateDirectory(tmp + "/empty");
             Directory.CreateDirectory(tmp + "/specs");
@@ -250,14 +302,24 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
             };
         }
 
-        public ProcessResult Run(string commandLine)
+        internal string Fill(string text)
         {
-            foreach (var (k, v) in _places) commandLine = commandLine.Replace(k, v);
+            foreach (var (k, v) in _places) text = text.Replace(k, v);
+            return text;
+        }
+
+        internal ProcessResult Run(string commandLine)
+        {
+            commandLine = Fill(commandLine);
             var words = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             var program = words[0] == "gantry" ? TestEnvironment.Gantry : Path.Combine(TestEnvironment.BinDir, words[0]);
             return TestEnvironment.Run(program, words[1..]);
         }
 
-        public void Dispose() => _dir.Dispose();
+        public void Dispose()
+        {
+            _fabricManager.Dispose();
+            _dir.Dispose();
+        }
     }
 }

@@ -1,9 +1,10 @@
+using Gantry.Cdi;
+using Gantry.Cdi.Generate;
 using Gantry.Common;
-using Gantry.Devices;
 using Gantry.Discovery;
 using Gantry.Edits;
 
-namespace Gantry.Cdi.Generate;
+namespace Gantry.Devices;
 
 // The cdi generate modes that are not one device per GPU (toolkit.md §4.4):
 //   management: one device "all" with every NVIDIA control and GPU node (for DCGM and the like), the driver files;
