@@ -21,7 +21,7 @@ internal static class SimulatedWslHost
     public static SimulatedHost Write(string top, SimulationOptions o, NvmlSnapshot facts, Log log)
     {
         var store = $"usr/lib/wsl/drivers/{Package}";
-        foreach (var lib in StoreLibraries) Library(top, store, lib);
+        foreach (var lib in StoreLibraries) Library(top, store, lib, lib == "libcuda.so.1.1" ? "libcuda.so.1" : lib);
         foreach (var f in StoreOtherFiles) File.WriteAllText(Path.Combine(top, store, f).EnsureParent(), $"simulated {f} of driver {facts.DriverVersion}\n");
         Script(Path.Combine(top, store, "nvidia-smi"), facts);
 

@@ -51,10 +51,11 @@ public sealed class WslEngineTests(WslEngineHost host) : IClassFixture<WslEngine
 
     static void AssertWslGpu(string seen)
     {
-        Assert.Matches(@"c[rw-]{9} .* 10, +126 .*/dev/dxg", seen);
-        Assert.Contains("GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-", seen);
-        Assert.Contains("libcuda.so.1 (libc6,x86-64) => /usr/lib/wsl/drivers/nvmii.inf_amd64_0123456789abcdef/libcuda.so.1.1", seen);
-        Assert.Contains("libdxcore.so", seen);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(seen, @"c[rw-]{9} .* 10, +126 .*/dev/dxg"), seen);
+        Assert.True(seen.Contains("GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-"), seen);
+        // The store's libcuda.so.1.1 has the SONAME libcuda.so.1: the container's ld cache resolves it in the store.
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(seen, @"libcuda\.so\.1 \(libc6,x86-64\) => /usr/lib/wsl/drivers/nvmii\.inf_amd64_0123456789abcdef/libcuda\.so\.1"), seen);
+        Assert.True(seen.Contains("libdxcore.so"), seen);
     }
 
     [EngineFact("podman")]
@@ -83,7 +84,7 @@ public sealed class WslEngineTests(WslEngineHost host) : IClassFixture<WslEngine
     public void The_runtime_in_auto_mode_gives_a_container_the_wsl_gpu()
     {
         var bundle = host.Dir["bundle"];
-        OciBundle.Create(bundle, Look + " > /result 2>&1", ["NVIDIA_VISIBLE_DEVICES=all"]);
+        OciBundle.Create(bundle, "{ " + Look + "; } > /result 2>&1", ["NVIDIA_VISIBLE_DEVICES=all"]);
         var seen = host.Shim.RunContainer(host.Shim.Shim, host.Shim.Dir["config.toml"], bundle, $"wsl-{Environment.ProcessId}");
         AssertWslGpu(seen);
     }
