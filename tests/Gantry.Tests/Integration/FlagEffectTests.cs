@@ -31,6 +31,7 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         yield return ("nvidia-ctk info", Names(global::Gantry.NvidiaCtk.InfoCommand.Flags()));
         yield return ("gantry simulate", Names(global::Gantry.NvidiaCtk.SimulateCommand.Flags()));
         yield return ("gantry demo", Names(global::Gantry.NvidiaCtk.DemoCommand.Flags()));
+        yield return ("nvidia-cdi-hook", Names(global::Gantry.Hooks.CdiHookCommand.GlobalFlags()));
         foreach (var hook in global::Gantry.Hooks.CdiHookCommand.Hooks)
             yield return ($"nvidia-cdi-hook {hook.Name}", Names(hook.DefineFlags()));
         yield return ("nvidia-container-runtime-hook", Names(global::Gantry.RuntimeHook.RuntimeHookCommand.Flags()));
@@ -163,6 +164,11 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         ["nvidia-container-cli list --graphics"] = new Effect(Cli + " --libraries", Cli + " --libraries --graphics"),
         ["nvidia-container-cli list --display"] = new Effect(Cli + " --libraries", Cli + " --libraries --display"),
         ["nvidia-container-cli list --ngx"] = new Effect(Cli + " --libraries", Cli + " --libraries --ngx"),
+
+        // nvidia-cdi-hook's own options: --quiet silences the warning about a missing hook name; --debug shows what it runs.
+        ["nvidia-cdi-hook --quiet"] = new Effect("nvidia-cdi-hook", "nvidia-cdi-hook --quiet"),
+        ["nvidia-cdi-hook --debug"] = new Elsewhere("Hooks/CdiHookCommandTests.cs", "debug"),
+        ["nvidia-cdi-hook --help"] = new Effect("nvidia-cdi-hook", "nvidia-cdi-hook --help"),
 
         ["gantry simulate --help"] = new Effect("gantry simulate", "gantry simulate --help"),
         ["nvidia-ctk system create-device-nodes --help"] = new Effect("nvidia-ctk system create-device-nodes --dry-run --dev-root={tmp}/empty",
