@@ -10,7 +10,7 @@ internal static class GantryCommand
     public static int Run(string[] args)
     {
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help") { Console.WriteLine(Help); return 0; }
-        if (args[0] is "--version" or "version") { Console.WriteLine(VersionInfo.Text("gantry")); return 0; }
+        if (args[0] is "--version" or "version") { Console.WriteLine($"gantry version {VersionInfo.Version}\ncompatible with NVIDIA Container Toolkit {VersionInfo.ToolkitVersion}"); return 0; }
         var rest = args.Skip(1).ToArray();
         var log = Log.Stderr();
         return args[0] switch

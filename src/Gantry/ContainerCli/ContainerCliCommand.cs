@@ -22,7 +22,7 @@ internal static class ContainerCliCommand
 {
     public const string Program = "nvidia-container-cli";
 
-    static readonly ArgpOption[] GlobalOptions =
+    internal static readonly ArgpOption[] GlobalOptions =
     [
         new("debug", 'd', ArgpArg.Required, "FILE", "Log debug information"),
         new("load-kmods", 'k', ArgpArg.None, null, "Load kernel modules"),
@@ -110,7 +110,13 @@ internal static class ContainerCliCommand
             };
             if (name == "debug") debugFile = value;
         }
-        return g with { Log = DebugLog(debugFile) };
+        g = g with { Log = DebugLog(debugFile) };
+        // The original drops to this user for its own work (privilege separation); Gantry keeps the caller's.
+        if (g.User is { } user)
+            Console.Error.WriteLine($"nvidia-container-cli: warning: --user={user.Uid}:{user.Gid} (privilege separation) is not implemented by gantry; it runs as the calling user");
+        // The original creates missing IMEX channel nodes unless told not to; Gantry never creates them (a missing one is an error).
+        if (g.NoCreateImexChannels) g.Log.Debug("--no-create-imex-channels: gantry never creates IMEX channel nodes, so there is nothing to turn off");
+        return g;
     }
 
     // -d FILE: the library appends its log to FILE (/dev/stderr is the usual choice); nothing is logged otherwise.

@@ -6,7 +6,7 @@ internal static class InfoSubcommand
 {
     const string Name = ContainerCliCommand.Program + " info";
     const string Doc = "Query the driver and report its information as well as the devices it detected.";
-    static readonly ArgpOption[] Options = [new("csv", null, ArgpArg.None, null, "Output in CSV format")];
+    internal static readonly ArgpOption[] Options = [new("csv", null, ArgpArg.None, null, "Output in CSV format")];
 
     public static int Run(string[] args, CliGlobals globals)
     {

@@ -11,7 +11,7 @@ internal static class ListSubcommand
     const string Name = ContainerCliCommand.Program + " list";
     const string Doc = "Query the driver and list the components required in order to configure a container with GPU support.";
 
-    static readonly ArgpOption[] Options =
+    internal static readonly ArgpOption[] Options =
     [
         new("device", 'd', ArgpArg.Required, "ID", "Device UUID(s) or index(es) to list"),
         new("libraries", 'l', ArgpArg.None, null, "List driver libraries"),

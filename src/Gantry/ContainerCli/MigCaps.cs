@@ -71,7 +71,7 @@ internal sealed class MigCaps(HostRoots roots)
 internal static class ContainerCliVersion
 {
     public static string Text =>
-        $"cli-version: {VersionInfo.Version}\nlib-version: {VersionInfo.Version}\nbuild date: unknown\nbuild revision: gantry\n" +
+        $"cli-version: {VersionInfo.ToolkitVersion}\nlib-version: {VersionInfo.ToolkitVersion}\nbuild date: unknown\nbuild revision: {VersionInfo.Commit}\n" +
         $"build compiler: {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} (NativeAOT)\n" +
-        $"build platform: {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}\nbuild flags: none\n";
+        $"build platform: {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}\nbuild flags: none\n{VersionInfo.GantryLine}\n";
 }

@@ -14,6 +14,10 @@ internal sealed record DiscoveryOptions
     public bool Graphics { get; init; } = true;
     /// <summary>How NVML is asked; null loads it (container starts pass a cache, Inventory/NvmlSnapshotCache).</summary>
     public NvmlQuery? QueryNvml { get; init; }
+    /// <summary>False: leave the persistenced / fabric manager sockets out (feature flag disable-ipc-discoverer).</summary>
+    public bool IpcSockets { get; init; } = true;
+    /// <summary>Also locate the libraries the original names explicitly (feature flag enable-explicit-driver-libraries).</summary>
+    public bool ExplicitLibraries { get; init; }
 }
 
 /// <summary>Asks the NVML library at <paramref name="library"/> (under <paramref name="roots"/>) for its snapshot; failures are an error text.</summary>
@@ -55,6 +59,9 @@ internal static class DriverDiscovery
         var libDirs = libs.Locate($"lib*.so.{version}").Select(p => Path.GetDirectoryName(p)!).Distinct().ToList();
         var libraries = libs.LocateIn(libDirs.Concat(libDirs.Select(d => d + "/vdpau")), $"*.so.{version}");
         foreach (var nvvm in libs.Locate("libnvidia-nvvm70.so.*")) if (!libraries.Contains(nvvm)) libraries.Add(nvvm);
+        if (options.ExplicitLibraries)
+            foreach (var name in ExplicitLibraryNames)
+                foreach (var lib in libs.Locate(name)) if (!libraries.Contains(lib)) libraries.Add(lib);
 
         var plainDevices = DeviceNodeLocator.AcceptsPlainFiles(roots);
         var devices = new DeviceNodeLocator(roots, plainDevices);
@@ -68,7 +75,7 @@ internal static class DriverDiscovery
             Binaries = DriverFiles.Binaries(roots, ["nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control",
                 "nvidia-cuda-mps-server", "nvidia-imex", "nvidia-imex-ctl"]),
             Firmware = DriverFiles.Firmware(roots, version),
-            IpcSockets = DriverFiles.IpcSockets(roots),
+            IpcSockets = options.IpcSockets ? DriverFiles.IpcSockets(roots) : [],
             Graphics = options.Graphics ? GraphicsDiscovery.Discover(roots, libs, libDirs, version, options.ConfigSearchPaths)
                 : GraphicsDiscovery.OpenClOnly(roots, options.ConfigSearchPaths),
             ControlNodes = devices.Existing(["/dev/nvidia-modeset", "/dev/nvidia-uvm-tools", "/dev/nvidia-uvm", "/dev/nvidiactl"]),
@@ -79,6 +86,12 @@ internal static class DriverDiscovery
 
     static bool LoadNvml(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error) => Nvml.NvmlLibrary.TryQuery(library, out snapshot, out error);
+    /// <summary>The libraries the original mounts by name with enable-explicit-driver-libraries (their links resolved).</summary>
+    public static readonly string[] ExplicitLibraryNames =
+    [
+        "libEGL.so", "libGL.so", "libGLESv1_CM.so", "libGLESv2.so", "libGLX.so", "libGLdispatch.so", "libOpenCL.so", "libOpenGL.so",
+        "libnvidia-api.so", "libnvidia-egl-xcb.so", "libnvidia-egl-xlib.so",
+    ];
 
     static string? VersionFromFileName(List<string> paths, string prefix) =>
         paths.Select(Path.GetFileName).FirstOrDefault(n => n!.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];

@@ -23,15 +23,20 @@ internal static class CdiHookCommand
 
     public static int Run(string programName, string[] args) => Run(programName, args, null);
 
+    /// <summary>The options before the hook's name.</summary>
+    internal static FlagSet GlobalFlags() => new FlagSet()
+        .Bool("debug", "enable debug-level logging", ["d"], ["NVIDIA_CTK_DEBUG", "NVIDIA_CDI_DEBUG"])
+        .Bool("quiet", "suppress all output except for errors; overrides --debug", null, ["NVIDIA_CTK_QUIET", "NVIDIA_CDI_QUIET"])
+        .Bool("version", "print the version", ["v"])
+        .Bool("help", "show help", ["h"]);
+
     internal static int Run(string programName, string[] args, HookContext? context)
     {
         // The update-ldcache child is started as "<exe> hook …"; a binary itself named nvidia-cdi-hook lands here with it.
         if (args.Length > 1 && args[0] == "hook" && args.Contains(LdconfigChildHook.VerbName)) args = args[1..];
-        var global = new FlagSet()
-            .Bool("debug", "enable debug-level logging", ["d"], ["NVIDIA_CTK_DEBUG", "NVIDIA_CDI_DEBUG"])
-            .Bool("quiet", "suppress all output except for errors; overrides --debug", null, ["NVIDIA_CTK_QUIET", "NVIDIA_CDI_QUIET"])
-            .Bool("help", "show help", ["h"]);
+        var global = GlobalFlags();
         global.Parse(args, stopAtFirstPositional: true);
+        if (global.GetBool("version")) { Console.Out.WriteLine(VersionInfo.Text("NVIDIA CDI Hook")); return 0; }
         var level = global.GetBool("quiet") ? LogLevel.Error : global.GetBool("debug") ? LogLevel.Debug : LogLevel.Info;
         var log = context?.Log ?? Log.Stderr(level);
         log.Level = level;

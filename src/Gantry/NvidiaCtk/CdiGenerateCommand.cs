@@ -34,6 +34,13 @@ internal static class CdiGenerateCommand
         .List("device-id", "the devices to generate", "all", ["device-ids", "device", "devices"], ["NVIDIA_CTK_CDI_GENERATE_DEVICE_IDS"])
         .Bool("help", "show help", ["h"]);
 
+    // What only matters where the spec carries the driver: the modes of device nodes alone ignore these, and say so.
+    static readonly string[] DriverFileFlags =
+    [
+        "config-search-path", "library-search-path", "nvidia-cdi-hook-path", "ldconfig-path", "disable-hook", "enable-hook", "feature-flag",
+        "device-name-strategy", "csv.file", "csv.ignore-pattern", "csv.compat-container-root",
+    ];
+
     public static int Run(string[] args, Log log, string? toolkitConfig = null)
     {
         var f = Flags().Parse(args);
@@ -41,16 +48,14 @@ internal static class CdiGenerateCommand
         if (f.Positionals.Count > 0) throw new UsageException($"unexpected argument '{f.Positionals[0]}'");
         var mode = f.GetOr("mode", "auto").ToLowerInvariant();
         if (!KnownModes.Contains(mode)) throw new UsageException($"invalid discovery mode '{mode}': use one of {string.Join(", ", KnownModes)}");
-        if (mode is not ("auto" or "nvml" or "csv"))
-            throw new GantryException($"discovery mode '{mode}' is not supported by gantry yet; use --mode=nvml, csv (or auto)");
         var format = f.GetOr("format", "yaml").ToLowerInvariant() switch
         {
             "json" => SpecFormat.Json, "yaml" => SpecFormat.Yaml,
             var other => throw new UsageException($"invalid output format '{other}': use json or yaml"),
         };
 
-        var features = f.GetList("feature-flag");
-        WarnUnknown(f, features, log);
+        WarnUnknownHooks(f, log);
+        var features = NvcdiFeatures.Parse(f.GetList("feature-flag"), "--feature-flag", log);
         var ids = f.GetList("device-id");
         var noAll = f.GetBool("no-all-device");
         if (ids.Contains("none") && !noAll) { log.Warning("Disabling generation of 'all' device"); noAll = true; }
@@ -58,44 +63,69 @@ internal static class CdiGenerateCommand
         var configuredRoot = ConfiguredDriverRoot(toolkitConfig);
         var driverRoot = f.Get("driver-root") is { Length: > 0 } given ? given : configuredRoot ?? "/";
         var roots = new HostRoots(driverRoot, f.Get("dev-root"));
-        if (mode == "csv" || (mode == "auto" && Discovery.Tegra.TegraPlatform.IsTegraWithoutNvml(roots, log)))
-            return CsvGenerate.Run(f, roots, format, noAll, log);
-        var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions
+        // The original's defaults per mode: management.nvidia.com for management; class imex-channel or the family's name.
+        var vendor = f.IsSet("vendor") ? f.GetOr("vendor", "nvidia.com") : mode == "management" ? "management.nvidia.com" : "nvidia.com";
+        var cls = f.IsSet("class") ? f.GetOr("class", "gpu") : mode == "imex" ? "imex-channel" : Devices.DeviceKinds.GatedFamilies.Any(g => g.Name == mode) ? mode : "gpu";
+        if (mode == "imex" || Devices.DeviceKinds.GatedFamilies.Any(g => g.Name == mode))
         {
-            LibrarySearchPaths = f.GetList("library-search-path"), ConfigSearchPaths = f.GetList("config-search-path"),
-        }, log);
-        var hooks = new HookFactory(HookFactory.ResolvePath(f.Get("nvidia-cdi-hook-path")), f.GetList("disable-hook"), f.GetList("enable-hook"))
+            foreach (var name in DriverFileFlags.Where(f.IsSet))
+                log.Warning($"Ignoring --{name}: {mode} mode writes device nodes only, no driver files or hooks");
+            var nodes = DeviceNodeLocator.ForHost(roots);
+            var modeSpec = mode == "imex" ? Devices.ModeSpecGenerator.Imex(nodes, vendor, cls, ids, noAll)
+                : Devices.ModeSpecGenerator.Gated(Devices.DeviceKinds.GatedFamilies.First(g => g.Name == mode), nodes, vendor, cls, ids);
+            return Save(f, modeSpec, format, log);
+        }
+        // management mode never asks the hook to stop device node creation: its containers manage the devices.
+        var disabledHooks = f.GetList("disable-hook");
+        if (mode == "management") disabledHooks.Add("disable-device-node-modification");
+        var hooks = new HookFactory(HookFactory.ResolvePath(f.Get("nvidia-cdi-hook-path")), disabledHooks, f.GetList("enable-hook"))
         {
             LdconfigPath = f.Get("ldconfig-path"),
         };
+        // A WSL2 guest (libdxcore and /dev/dxg) comes first in auto mode, as in the original.
+        if (mode == "wsl" || (mode == "auto" && WslDriver.IsWsl(roots)))
+        {
+            var wsl = WslDriver.Find(roots, log) ?? throw new GantryException(
+                $"--mode=wsl, but {roots.InDevRoot("/dev/dxg")} or {roots.InDriverRoot(WslDriver.LibDir + "/libdxcore.so")} is missing: this is not a WSL2 guest");
+            foreach (var name in new[] { "config-search-path", "library-search-path", "feature-flag", "device-name-strategy", "csv.file", "csv.ignore-pattern", "csv.compat-container-root" }.Where(f.IsSet))
+                log.Warning($"Ignoring --{name}: a WSL2 guest's spec is its driver store and /dev/dxg");
+            return Save(f, WslSpecGenerator.Generate(wsl, hooks, vendor, cls, ids), format, log);
+        }
+        if (mode == "csv" || (mode == "auto" && Discovery.Tegra.TegraPlatform.IsTegraWithoutNvml(roots, log)))
+            return CsvGenerate.Run(f, roots, format, noAll, log);
+        foreach (var csv in new[] { "csv.file", "csv.ignore-pattern", "csv.compat-container-root" }.Where(f.IsSet))
+            log.Warning($"Ignoring --{csv}: it applies to csv mode only, and this is {(mode == "auto" ? "nvml (auto)" : mode)} mode");
+        var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions
+        {
+            LibrarySearchPaths = f.GetList("library-search-path"), ConfigSearchPaths = f.GetList("config-search-path"),
+            IpcSockets = !features.WithoutIpcSockets, ExplicitLibraries = features.WithExplicitDriverLibraries,
+        }, log);
+        if (mode == "management")
+            return Save(f, Devices.ModeSpecGenerator.Management(inv, hooks, vendor, cls, ids, !features.WithoutAdditionalGids), format, log);
         var spec = SpecGenerator.Generate(inv, hooks, new GenerateOptions
         {
-            Vendor = f.GetOr("vendor", "nvidia.com"), Class = f.GetOr("class", "gpu"),
+            Vendor = vendor, Class = cls,
             NamingStrategies = f.GetList("device-name-strategy"), DeviceIds = ids, NoAllDevice = noAll,
-            AdditionalGids = !features.Contains("no-additional-gids-for-device-nodes"),
+            AdditionalGids = !features.WithoutAdditionalGids,
         });
+        return Save(f, spec, format, log);
+    }
+
+    static int Save(FlagSet f, Spec spec, SpecFormat format, Log log)
+    {
         var written = SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
         log.Info($"Generated CDI spec with version {spec.CdiVersion}");
-        CdiGenerateCommand.SayWhereWritten(f.Get("output"), written, log);
+        SayWhereWritten(f.Get("output"), written, log);
         return 0;
     }
 
-    // The original's feature flags (pkg/nvcdi); Gantry acts on no-additional-gids-for-device-nodes and takes the others.
-    static readonly string[] KnownFeatureFlags =
-    [
-        "enable-explicit-driver-libraries", "disable-nvsandboxutils", "disable-nvsandbox-utils", "enable-coherent-annotations",
-        "disable-multiple-csv-devices", "no-additional-gids-for-device-nodes", "disable-ipc-discoverer",
-    ];
-
-    // A misspelt hook or feature flag would otherwise change nothing without a word, as in the original.
-    static void WarnUnknown(FlagSet f, List<string> features, Log log)
+    // A misspelt hook would otherwise change nothing without a word, as in the original.
+    static void WarnUnknownHooks(FlagSet f, Log log)
     {
         foreach (var flag in new[] { "disable-hook", "enable-hook" })
             foreach (var name in f.GetList(flag).Distinct().Where(n => n != "all" && !HookFactory.KnownHooks.Contains(n)))
                 log.Warning($"Ignoring unknown hook '{name}' in --{flag}: the hooks are {string.Join(", ", HookFactory.KnownHooks)}" +
                             (flag == "disable-hook" ? " (or all)" : ""));
-        foreach (var name in features.Distinct().Where(n => !KnownFeatureFlags.Contains(n)))
-            log.Warning($"Ignoring unknown feature flag '{name}': the feature flags are {string.Join(", ", KnownFeatureFlags.Where(k => k != "disable-nvsandbox-utils"))}");
     }
 
     /// <summary>Names the file written; an --output that names a directory is written beside it as the original does, and said so.</summary>

@@ -6,12 +6,14 @@ namespace Gantry.NvidiaCtk;
 // `nvidia-ctk cdi list`: every device the CDI spec directories offer, one qualified name per line on stdout.
 internal static class CdiList
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .List("spec-dir", "specify the directories to scan for CDI specifications",
+            string.Join(',', SpecRegistry.DefaultDirs), null, ["NVIDIA_CTK_CDI_SPEC_DIRS"])
+        .Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, Log log, TextWriter? stdout = null)
     {
-        var flags = new FlagSet()
-            .List("spec-dir", "specify the directories to scan for CDI specifications",
-                string.Join(',', SpecRegistry.DefaultDirs), null, ["NVIDIA_CTK_CDI_SPEC_DIRS"])
-            .Bool("help", "show help", ["h"]);
+        var flags = Flags();
         flags.Parse(args);
         stdout ??= Console.Out;
         if (flags.GetBool("help")) { stdout.Write("USAGE: nvidia-ctk cdi list [options]\n\nOPTIONS:\n" + flags.Usage()); return 0; }

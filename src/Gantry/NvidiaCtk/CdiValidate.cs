@@ -6,13 +6,15 @@ namespace Gantry.NvidiaCtk;
 // `gantry cdi validate FILE...`: reads each spec strictly and prints every problem as "FILE: location: problem".
 internal static class CdiValidate
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .Bool("host", "also check that every host file the specs name exists and that they were made for the running driver")
+        .String("driver-root", "with --host: the driver root whose /proc says which driver runs", "/")
+        .List("spec-dir", "with --host and no FILE: the spec directories to check", string.Join(",", SpecRegistry.DefaultDirs))
+        .Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, TextWriter output)
     {
-        var flags = new FlagSet()
-            .Bool("host", "also check that every host file the specs name exists and that they were made for the running driver")
-            .String("driver-root", "with --host: the driver root whose /proc says which driver runs", "/")
-            .List("spec-dir", "with --host and no FILE: the spec directories to check", string.Join(",", SpecRegistry.DefaultDirs))
-            .Bool("help", "show help", ["h"]);
+        var flags = Flags();
         flags.Parse(args);
         if (flags.GetBool("help"))
         {

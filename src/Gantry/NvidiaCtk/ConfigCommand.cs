@@ -7,18 +7,22 @@ namespace Gantry.NvidiaCtk;
 // nvidia-ctk config [default]: show, edit (--set) or create config.toml.
 internal static class ConfigCommand
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .String("config-file", "the config file to read (and with --in-place, to write)", ToolkitConfigFile.DefaultPath(), ["config", "c"])
+        .List("set", "set a config value: key[=value]; repeatable", splitComma: false)
+        .String("set-list-separator", "separator for list values given to --set", ":")
+        .Bool("in-place", "write the result back to --config-file", ["i"])
+        .String("output", "write the result to this file instead of STDOUT", null, ["o"])
+        .Bool("help", "show help", ["h"]);
+
+    internal static FlagSet DefaultFlags() => new FlagSet().String("output", "write the default config to this file instead of STDOUT", null, ["o"]).Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, Log log, TextWriter stdout, ConfigHostFacts? host = null)
     {
         host ??= ConfigHostFacts.Detect();
         if (args.Length > 0 && args[0] is "default" or "create-default" or "generate-default")
             return Default(args[1..], stdout, host);
-        var flags = new FlagSet()
-            .String("config-file", "the config file to read (and with --in-place, to write)", ToolkitConfigFile.DefaultPath(), ["config", "c"])
-            .List("set", "set a config value: key[=value]; repeatable", splitComma: false)
-            .String("set-list-separator", "separator for list values given to --set", ":")
-            .Bool("in-place", "write the result back to --config-file", ["i"])
-            .String("output", "write the result to this file instead of STDOUT", null, ["o"])
-            .Bool("help", "show help", ["h"]);
+        var flags = Flags();
         flags.Parse(args);
         if (flags.GetBool("help")) { stdout.Write("nvidia-ctk config [default] [options]\n\n" + flags.Usage()); return 0; }
         if (flags.Positionals.Count > 0) throw new UsageException($"unknown config command '{flags.Positionals[0]}'");
@@ -40,7 +44,7 @@ internal static class ConfigCommand
 
     static int Default(string[] args, TextWriter stdout, ConfigHostFacts host)
     {
-        var flags = new FlagSet().String("output", "write the default config to this file instead of STDOUT", null, ["o"]).Bool("help", "show help", ["h"]);
+        var flags = DefaultFlags();
         flags.Parse(args);
         if (flags.GetBool("help")) { stdout.Write("nvidia-ctk config default [--output FILE]\n\n" + flags.Usage()); return 0; }
         Emit(ConfigDefaults.DefaultText(host), flags.Get("output"), stdout);

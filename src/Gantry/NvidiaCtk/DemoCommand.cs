@@ -11,11 +11,13 @@ namespace Gantry.NvidiaCtk;
 // `gantry demo`: simulate a GPU host, generate its CDI spec, and run a real Podman container with GPU 0.
 internal static class DemoCommand
 {
+    internal static FlagSet Flags() => new FlagSet().String("gpus", "number of simulated GPUs", "2").Bool("keep", "keep the temporary directory").Bool("help", "show help", ["h"]);
+
     const string SpecPath = "/var/run/cdi/gantry-demo.yaml";
 
     public static int Run(string[] args, Log log)
     {
-        var f = new FlagSet().String("gpus", "number of simulated GPUs", "2").Bool("keep", "keep the temporary directory").Bool("help", "show help", ["h"]);
+        var f = Flags();
         f.Parse(args);
         if (f.GetBool("help")) { Console.WriteLine("USAGE: gantry demo [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
         var work = Directory.CreateTempSubdirectory("gantry-demo-").FullName;

@@ -11,14 +11,16 @@ namespace Gantry.NvidiaCtk;
 // `gantry info`: what discovery sees — driver, CUDA, GPUs with their ids — as text or JSON.
 internal static class InfoCommand
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .String("driver-root", "the root of the driver installation", "/", null, ["NVIDIA_CTK_DRIVER_ROOT"])
+        .String("dev-root", "the root of the device nodes (default: the driver root)", null, null, ["NVIDIA_CTK_DEV_ROOT"])
+        .String("swarm-resource-kind", "the generic-resource kind the Swarm resources are shown as", SwarmResource.DefaultKind)
+        .Bool("json", "print JSON")
+        .Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, Log log)
     {
-        var f = new FlagSet()
-            .String("driver-root", "the root of the driver installation", "/", null, ["NVIDIA_CTK_DRIVER_ROOT"])
-            .String("dev-root", "the root of the device nodes (default: the driver root)", null, null, ["NVIDIA_CTK_DEV_ROOT"])
-            .String("swarm-resource-kind", "the generic-resource kind the Swarm resources are shown as", SwarmResource.DefaultKind)
-            .Bool("json", "print JSON")
-            .Bool("help", "show help", ["h"]);
+        var f = Flags();
         f.Parse(args);
         if (f.GetBool("help")) { Console.WriteLine("USAGE: gantry info [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
         var inv = DriverDiscovery.Discover(new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root")), new DiscoveryOptions(), f.GetBool("json") ? Log.Silent : log);
@@ -37,12 +39,16 @@ internal static class InfoCommand
     }
 }
 
-internal sealed record InfoReport(string DriverVersion, string? CudaVersion, string GpuSource, string DriverRoot, List<InfoGpu> Gpus, List<string> Warnings)
+internal sealed record InfoReport(string DriverVersion, string? CudaVersion, string GpuSource, string DriverRoot, string DevRoot, List<InfoGpu> Gpus, List<string> Warnings)
 {
-    public static InfoReport From(DriverInventory inv) => new(inv.Version, inv.CudaVersion, inv.GpuSource, inv.Roots.DriverRoot,
-        inv.Gpus.Select(g => new InfoGpu(g.Index, g.Minor, g.Uuid, g.BusId, g.Name, g.Brand, g.ComputeCapability, g.MemoryBytes / (1024 * 1024),
+    public static InfoReport From(DriverInventory inv)
+    {
+        var nodes = DeviceNodeLocator.ForHost(inv.Roots);
+        return new(inv.Version, inv.CudaVersion, inv.GpuSource, inv.Roots.DriverRoot, inv.Roots.DevRoot,
+        inv.Gpus.Select(g => new InfoGpu(g.Index, g.Minor, nodes.Find($"/dev/nvidia{g.Minor}") is not null, g.Uuid, g.BusId, g.Name, g.Brand, g.ComputeCapability, g.MemoryBytes / (1024 * 1024),
             g.MigEnabled, g.MigDevices.Select(m => new InfoMig($"{g.Index}:{m.Index}", m.Uuid, m.GpuInstanceId, m.ComputeInstanceId, m.Profile)).ToList())).ToList(),
         inv.Warnings.ToList());
+    }
 
     public string ToText()
     {
@@ -50,6 +56,7 @@ internal sealed record InfoReport(string DriverVersion, string? CudaVersion, str
         w.WriteLine($"Driver version:  {DriverVersion}");
         w.WriteLine($"CUDA version:    {CudaVersion ?? "unknown (needs NVML)"}");
         w.WriteLine($"Driver root:     {DriverRoot}");
+        if (DevRoot != DriverRoot) w.WriteLine($"Device root:     {DevRoot}");
         w.WriteLine($"GPU facts from:  {(GpuSource == "nvml" ? "NVML" : "/proc/driver/nvidia (NVML unavailable)")}");
         w.WriteLine($"GPUs:            {Gpus.Count}");
         foreach (var g in Gpus)
@@ -57,7 +64,7 @@ internal sealed record InfoReport(string DriverVersion, string? CudaVersion, str
             w.WriteLine($"GPU {g.Index}: {g.Model ?? "unknown model"}");
             w.WriteLine($"  UUID:               {g.Uuid}");
             w.WriteLine($"  Bus ID:             {g.BusId}");
-            w.WriteLine($"  Minor:              {g.Minor} (/dev/nvidia{g.Minor})");
+            w.WriteLine($"  Minor:              {g.Minor} (/dev/nvidia{g.Minor}{(g.DeviceNodePresent ? "" : $", no device node under {DevRoot}")})");
             w.WriteLine($"  Compute capability: {g.ComputeCapability ?? "unknown"}");
             w.WriteLine($"  Brand:              {g.Brand ?? "unknown"}");
             w.WriteLine($"  Memory:             {(g.MemoryMiB is { } m ? $"{m} MiB" : "unknown")}");
@@ -69,7 +76,7 @@ internal sealed record InfoReport(string DriverVersion, string? CudaVersion, str
     }
 }
 
-internal sealed record InfoGpu(int Index, int Minor, string Uuid, string BusId, string? Model, string? Brand, string? ComputeCapability,
+internal sealed record InfoGpu(int Index, int Minor, bool DeviceNodePresent, string Uuid, string BusId, string? Model, string? Brand, string? ComputeCapability,
     ulong? MemoryMiB, bool MigEnabled, List<InfoMig> MigDevices);
 
 internal sealed record InfoMig(string Id, string Uuid, int GpuInstanceId, int ComputeInstanceId, string? Profile);

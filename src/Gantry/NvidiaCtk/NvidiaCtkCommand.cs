@@ -5,14 +5,17 @@ namespace Gantry.NvidiaCtk;
 // nvidia-ctk: the same verbs and flags as the original CLI.
 internal static class NvidiaCtkCommand
 {
-    public static int Run(string[] args)
-    {
-        var global = new FlagSet()
+    /// <summary>The global flags (before the command).</summary>
+    internal static FlagSet GlobalFlags() => new FlagSet()
             .Bool("debug", "enable debug-level logging", ["d"], ["NVIDIA_CTK_DEBUG"])
             .Bool("quiet", "suppress all output except for errors; overrides --debug", null, ["NVIDIA_CTK_QUIET"])
             .String("config", "path to the toolkit config file", null, null, ["NVIDIA_CTK_CONFIG"])
             .Bool("version", "print the version", ["v"])
             .Bool("help", "show help", ["h"]);
+
+    public static int Run(string[] args)
+    {
+        var global = GlobalFlags();
         global.Parse(args, stopAtFirstPositional: true);
         if (global.GetBool("version")) { Console.WriteLine(VersionInfo.Text("NVIDIA Container Toolkit CLI")); return 0; }
         var log = Log.Stderr(global.GetBool("quiet") ? LogLevel.Error : global.GetBool("debug") ? LogLevel.Debug : LogLevel.Info);
@@ -30,6 +33,8 @@ internal static class NvidiaCtkCommand
             "system" => HostSystem.SystemCommand.Run(sub, log),
             "config" => ConfigCommand.Run(sub, log, Console.Out),
             "runtime" => RuntimeConfigureCommand.Run(sub, log, Console.Out),
+            // The original's `info` is an empty placeholder; Gantry's says what discovery sees.
+            "info" => InfoCommand.Run(sub, log),
             _ => throw new UsageException($"unknown command '{rest[0]}'; see 'nvidia-ctk --help'"),
         };
     }
@@ -40,6 +45,7 @@ internal static class NvidiaCtkCommand
         USAGE: nvidia-ctk [global options] command [command options]
 
         COMMANDS:
+           info     Show the driver, CUDA version and GPUs this host offers (--json for machine-readable output)
            hook     A collection of hooks that may be injected into an OCI spec
            cdi      Provide tools for interacting with Container Device Interface specifications
            system   A collection of system-level utilities for working with the NVIDIA Container Toolkit

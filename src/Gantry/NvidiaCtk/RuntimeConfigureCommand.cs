@@ -22,6 +22,10 @@ internal static class RuntimeConfigureCommand
         if (flags.GetBool("help")) { stdout.Write(Help(args[0])); return 0; }
         if (flags.Positionals.Count > 0) throw new UsageException($"unexpected argument '{flags.Positionals[0]}'");
         var undo = args[0] == "unconfigure" || flags.GetBool("unset");
+        // Accepted so that a configure command line undoes itself; said, so that nobody thinks they did something.
+        if (undo)
+            foreach (var name in ConfigureOnly.Where(n => n != "unset" && flags.IsSet(n)))
+                log.Warning($"Ignoring --{name}: it only matters to 'runtime configure'");
         var engine = flags.Get("runtime") switch
         {
             "docker" => EngineKind.Docker,
@@ -76,7 +80,7 @@ internal static class RuntimeConfigureCommand
                "(configure's other options are accepted and ignored, so that the configure command line undoes it)\n";
     }
 
-    static FlagSet Flags() => new FlagSet()
+    internal static FlagSet Flags() => new FlagSet()
         .Bool("dry-run", "print the updated config to STDOUT instead of writing it")
         .String("runtime", "the engine to configure: docker, containerd or crio", "docker")
         .String("config", "path to the engine's config file (default: /etc/docker/daemon.json, /etc/containerd/config.toml or " +
@@ -162,6 +166,8 @@ internal static class RuntimeConfigureCommand
     {
         var source = f.Get("config-source");
         if (source is not ("file" or "command")) throw new UsageException($"unrecognized config source '{source}': use file or command");
+        if (f.IsSet("executable-path") && (source != "command" || engine == EngineKind.Docker))
+            log.Warning($"Ignoring --executable-path {f.Get("executable-path")}: it is only used with --config-source=command for containerd or crio");
         if (source == "file") return null;
         if (engine == EngineKind.Docker) { log.Warning("Ignoring --config-source=command for docker; reading the file"); return null; }
         var exe = f.Get("executable-path") is { Length: > 0 } e ? e : engine == EngineKind.Containerd ? "containerd" : "crio";

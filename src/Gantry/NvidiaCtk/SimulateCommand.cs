@@ -6,6 +6,26 @@ namespace Gantry.NvidiaCtk;
 // `gantry simulate DIR`: a host with GPUs, for trying and testing Gantry anywhere.
 internal static class SimulateCommand
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .String("gpus", "number of GPUs (1..16)", "2")
+        .String("driver", "driver version", "550.54.15")
+        .String("cuda", "CUDA driver API version, e.g. 12.4 (default: the driver branch's)")
+        .String("model", "GPU model name", "NVIDIA A100-SXM4-40GB")
+        .List("mig", "GPU:COUNT — make GPU a MIG GPU with COUNT MIG devices; repeatable")
+        .List("without", "leave a part out: nvml, firmware, graphics, ipc; repeatable")
+        .Bool("compat32", "also install 32-bit libraries")
+        .String("imex-channels", "number of IMEX channel device nodes", "0")
+        .Bool("wsl", "a WSL2 guest: /dev/dxg and the driver under /usr/lib/wsl (lib, drivers/<package>), no /dev/nvidia*")
+        .List("with", "add the device nodes of a gated family: gds, mofed, gdrcopy, nvswitch; repeatable")
+        .String("driver-root-prefix", "install the driver under DIR/PREFIX (e.g. run/nvidia/driver), devices stay in DIR/dev")
+        .String("device-nodes", "auto (character devices when root), char, or plain files", "auto")
+        .String("nvml-standin", "path of the NVML stand-in library (default: beside gantry)")
+        .String("persistence", "persistence mode of the GPUs: on, or off (then every NVML start takes --nvml-init-delay)", "on")
+        .String("nvml-init-delay", "milliseconds an NVML start takes while persistence is off (a real host: 1000-3000)", "0")
+        .Bool("update", "change the existing simulated host DIR in place: the flags given change, the rest stay as they were " +
+                        "(a driver upgrade removes the old version's files; --mig none turns MIG off)")
+        .Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, Log log)
     {
         var f = Flags();
@@ -29,25 +49,6 @@ internal static class SimulateCommand
         PrintNext(host);
         return 0;
     }
-
-    static FlagSet Flags() =>
-        new FlagSet()
-            .String("gpus", "number of GPUs (1..16)", "2")
-            .String("driver", "driver version", "550.54.15")
-            .String("cuda", "CUDA driver API version, e.g. 12.4 (default: the driver branch's)")
-            .String("model", "GPU model name", "NVIDIA A100-SXM4-40GB")
-            .List("mig", "GPU:COUNT — make GPU a MIG GPU with COUNT MIG devices; repeatable")
-            .List("without", "leave a part out: nvml, firmware, graphics, ipc; repeatable")
-            .Bool("compat32", "also install 32-bit libraries")
-            .String("imex-channels", "number of IMEX channel device nodes", "0")
-            .String("driver-root-prefix", "install the driver under DIR/PREFIX (e.g. run/nvidia/driver), devices stay in DIR/dev")
-            .String("device-nodes", "auto (character devices when root), char, or plain files", "auto")
-            .String("nvml-standin", "path of the NVML stand-in library (default: beside gantry)")
-            .String("persistence", "persistence mode of the GPUs: on, or off (then every NVML start takes --nvml-init-delay)", "on")
-            .String("nvml-init-delay", "milliseconds an NVML start takes while persistence is off (a real host: 1000-3000)", "0")
-            .Bool("update", "change the existing simulated host DIR in place: the flags given change, the rest stay as they were " +
-                            "(a driver upgrade removes the old version's files; --mig none turns MIG off)")
-            .Bool("help", "show help", ["h"]);
 
     // The host's saved flags, less those the new command line sets, then the new command line.
     static FlagSet Merged(IReadOnlyList<string> saved, string[] args)

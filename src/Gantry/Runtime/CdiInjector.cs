@@ -38,6 +38,12 @@ internal sealed class CdiInjector
         _discover = discover ?? DriverDiscovery.Discover;
     }
 
+    NvcdiFeatures? _jitFeatures;
+
+    /// <summary>modes.jit-cdi.nvcdi-feature-flags, read once (an unknown flag is a warning, an unimplemented one an error).</summary>
+    NvcdiFeatures JitFeatures => _jitFeatures ??= NvcdiFeatures.Parse(_config.NvidiaContainerRuntime.JitCdiFeatureFlags ?? [],
+        "nvidia-container-runtime.modes.jit-cdi.nvcdi-feature-flags", _log.AsCliLog());
+
     // Discovery runs once per container, and looks for the graphics files only when the request needs them.
     DriverInventory Inventory(bool graphics)
     {
@@ -46,12 +52,21 @@ internal sealed class CdiInjector
         var configPath = ToolkitConfigFile.DefaultPath();
         var inv = _discover(_roots, new DiscoveryOptions
         {
-            Graphics = graphics, RootSetting = $"nvidia-container-cli.root in {configPath}",
-            QueryNvml = NvmlSnapshotCache.QueryFor(configPath, _log.AsCliLog()),
+            Graphics = graphics, IpcSockets = !JitFeatures.WithoutIpcSockets, ExplicitLibraries = JitFeatures.WithExplicitDriverLibraries,
+            RootSetting = $"nvidia-container-cli.root in {configPath}", QueryNvml = NvmlSnapshotCache.QueryFor(configPath, _log.AsCliLog()),
         }, _log.AsCliLog());
         _log.Debug($"Discovered driver {inv.Version} under {_roots.DriverRoot} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
         _inventory = (inv, graphics);
         return inv;
+    }
+
+    /// <summary>Legacy mode's enable-cuda-compat hook (cuda-compat-mode = "hook"), with the host driver's version.</summary>
+    public void InjectCudaCompatHook(OciSpec spec)
+    {
+        var version = Inventory(graphics: false).Version;
+        var hook = new HookFactory(_hookPath, [], []).Create("enable-cuda-compat", version.Contains('*') ? [] : [$"--host-driver-version={version}"])!;
+        _applier.Apply(spec, new Edits.ContainerEdits { Hooks = [hook] });
+        _log.Info($"Added the enable-cuda-compat hook for driver {version}");
     }
 
     /// <summary>Every id that Swarm gave the task (swarm-resource variables) must be a device of this node.</summary>
@@ -130,6 +145,8 @@ internal sealed class CdiInjector
     // hooks that only serve files left out: CUDA compat without compute, the application profile without graphics.
     void InjectJitGpus(OciSpec spec, IReadOnlyList<string> ids, DriverCapability caps)
     {
+        // A WSL2 guest has one device, /dev/dxg, behind which are all its GPUs; its driver is the driver store.
+        if (WslDriver.IsWsl(_roots)) { InjectWsl(spec, ids); return; }
         var inv = CapabilityFilter.Select(Inventory(CapabilityFilter.WantsGraphics(caps)), caps);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var disabled = new List<string>(_config.NvidiaContainerRuntime.JitCdiDisableHooks ?? []);
@@ -138,8 +155,7 @@ internal sealed class CdiInjector
         var generated = SpecGenerator.Generate(inv, new HookFactory(_hookPath, disabled, []), new GenerateOptions
         {
             Vendor = JitVendor, Class = "gpu", NamingStrategies = ["uuid"], DeviceIds = ids, NoAllDevice = true,
-            AdditionalGids = !(_config.Features.NoAdditionalGidsForDeviceNodes ?? false)
-                && !(_config.NvidiaContainerRuntime.JitCdiFeatureFlags?.Contains("no-additional-gids-for-device-nodes") ?? false),
+            AdditionalGids = !(_config.Features.NoAdditionalGidsForDeviceNodes ?? false) && !JitFeatures.WithoutAdditionalGids,
             DrmNodes = CapabilityFilter.WantsGraphics(caps),
         });
         var generatedAt = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -149,6 +165,19 @@ internal sealed class CdiInjector
                   $"with capabilities {Requests.DriverCapabilityRequest.Join(caps)} from driver {inv.Version}");
         _log.Debug($"Generated the edits in {System.Diagnostics.Stopwatch.GetElapsedTime(started, generatedAt).TotalMilliseconds:F1} ms, " +
                    $"applied them in {System.Diagnostics.Stopwatch.GetElapsedTime(generatedAt).TotalMilliseconds:F1} ms");
+    }
+
+    void InjectWsl(OciSpec spec, IReadOnlyList<string> ids)
+    {
+        foreach (var id in ids)
+            if (id is not ("all" or "0"))
+                throw new GantryException($"unknown device id '{id}': a WSL2 guest offers its GPUs together, as all (or 0), through /dev/dxg");
+        var wsl = WslDriver.Find(_roots, _log.AsCliLog())!;
+        var disabled = _config.NvidiaContainerRuntime.JitCdiDisableHooks ?? [];
+        var generated = WslSpecGenerator.Generate(wsl, new HookFactory(_hookPath, disabled, []), JitVendor, "gpu", ["all"]);
+        if (generated.ContainerEdits is { } common) _applier.Apply(spec, common);
+        foreach (var d in generated.Devices) _applier.Apply(spec, d.ContainerEdits);
+        _log.Info($"Injected the WSL2 GPU (/dev/dxg) and the driver store {wsl.Store} for [{string.Join(" ", ids)}]");
     }
 
     void InjectFromRegistry(OciSpec spec, IReadOnlyList<string> names)

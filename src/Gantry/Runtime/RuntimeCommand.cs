@@ -19,7 +19,7 @@ internal static class RuntimeCommand
         os ??= LinuxRuntimeSyscalls.Instance;
         var parsed = RuntimeArgs.Parse(args);
         if (parsed.Version)
-            Console.Out.Write($"NVIDIA Container Runtime version {VersionInfo.Version}\ncommit: gantry\nspec: {OciSpecVersion}\n");
+            Console.Out.Write(VersionInfo.Text("NVIDIA Container Runtime", $"spec: {OciSpecVersion}") + "\n");
 
         var configPath = ToolkitConfigFile.DefaultPath();
         var configLine = FastPathCache.ConfigLine(configPath);

@@ -39,6 +39,7 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
         if (mode == RuntimeMode.Legacy)
         {
             AddLegacyHook(spec);
+            if (request.Devices.IsRequested) AddLegacyCudaCompatHook(spec);
             return mode;
         }
         RemoveNvidiaHooks(spec);
@@ -88,6 +89,19 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
             return DriverCapabilityRequest.Resolve(facts, DriverCapabilityRequest.ParseSupported(config.SupportedDriverCapabilities));
         }
         catch (UnsupportedCapabilityException e) { throw new GantryException(e.Message, e); }
+    }
+
+    // modes.legacy.cuda-compat-mode = "hook": the CLI is told to leave the image's compat libraries alone and the
+    // runtime adds the enable-cuda-compat createContainer hook instead, unless features.disable-cuda-compat-lib-hook.
+    void AddLegacyCudaCompatHook(OciSpec spec)
+    {
+        if (config.NvidiaContainerRuntime.LegacyCudaCompatMode != "hook") return;
+        if (config.Features.DisableCudaCompatLibHook == true)
+        {
+            log.Info("features.disable-cuda-compat-lib-hook is set: no enable-cuda-compat hook (modes.legacy.cuda-compat-mode = \"hook\")");
+            return;
+        }
+        injector.InjectCudaCompatHook(spec);
     }
 
     void AddLegacyHook(OciSpec spec)

@@ -15,16 +15,18 @@ namespace Gantry.RuntimeHook;
 // process); the CLI does the work. No discovery here (this runs for every GPU container), except for a Swarm task, whose ids are checked. Exit codes as the original: 0, 1 for any failure, 2 for a bad command line.
 internal static class RuntimeHookCommand
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .Bool("debug", "log nvidia-container-cli's debug output to stderr")
+        .String("config", "config.toml to read (default: $NVIDIA_CTK_CONFIG_FILE_PATH, else ${XDG_CONFIG_HOME:-/etc}/nvidia-container-runtime/config.toml)")
+        .Bool("version", "print the version and exit")
+        .Bool("help", "show this help", ["h"]);
+
     public static int Run(string name, string[] args, Func<string[], int> containerCli) =>
         Run(name, args, HookProcess.Current() with { InProcessCli = containerCli });
 
     internal static int Run(string name, string[] args, HookProcess process)
     {
-        var flags = new FlagSet()
-            .Bool("debug", "log nvidia-container-cli's debug output to stderr")
-            .String("config", "config.toml to read (default: $NVIDIA_CTK_CONFIG_FILE_PATH, else ${XDG_CONFIG_HOME:-/etc}/nvidia-container-runtime/config.toml)")
-            .Bool("version", "print the version and exit")
-            .Bool("help", "show this help", ["h"]);
+        var flags = Flags();
         try { flags.Parse(args, stopAtFirstPositional: true); }
         catch (UsageException e)
         {

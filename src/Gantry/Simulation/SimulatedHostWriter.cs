@@ -38,7 +38,7 @@ internal static class SimulatedHostWriter
             throw new GantryException($"cannot move the driver of {top} from '{oldPrefix}' to '{o.DriverRootPrefix}' in place; simulate a new host instead");
         var driverRoot = o.DriverRootPrefix.Length == 0 ? top : Path.Combine(top, o.DriverRootPrefix);
         foreach (var part in new[] { Path.Combine(driverRoot, LibDir), Path.Combine(driverRoot, Lib32Dir), Path.Combine(driverRoot, "lib/firmware/nvidia"),
-                     Path.Combine(driverRoot, "usr/bin"), Path.Combine(driverRoot, "run/nvidia-persistenced"),
+                     Path.Combine(driverRoot, "usr/bin"), Path.Combine(driverRoot, "run/nvidia-persistenced"), Path.Combine(driverRoot, "usr/lib/wsl"),
                      Path.Combine(top, "proc"), Path.Combine(top, "sys"), Path.Combine(top, "dev") })
             if (Directory.Exists(part)) Directory.Delete(part, recursive: true);
         return Write(top, o, log, flags);
@@ -56,6 +56,7 @@ internal static class SimulatedHostWriter
         var driverRoot = o.DriverRootPrefix.Length == 0 ? top : Path.Combine(top, o.DriverRootPrefix);
         Directory.CreateDirectory(driverRoot);
         var facts = SimulatedGpus.Build(o);
+        if (o.Wsl) return SimulatedWslHost.Write(top, o, facts, log);
         var v = o.DriverVersion;
 
         var cache = new List<LdCacheEntry>();
@@ -85,6 +86,12 @@ internal static class SimulatedHostWriter
             foreach (var fw in new[] { "gsp_ga10x.bin", "gsp_tu10x.bin" })
                 File.WriteAllText(Path.Combine(driverRoot, $"lib/firmware/nvidia/{v}/{fw}").EnsureParent(), $"simulated GSP firmware {v}\n");
         if (o.WithGraphics) WriteGraphics(driverRoot, v);
+        // GDS containers also get the udev database and the cuFile configuration.
+        if (o.GatedFamilies.Contains("gds"))
+        {
+            Directory.CreateDirectory(Path.Combine(driverRoot, "run/udev"));
+            File.WriteAllText(Path.Combine(driverRoot, "etc/cufile.json").EnsureParent(), "{ \"logging\": { \"level\": \"ERROR\" } }\n");
+        }
         if (o.WithIpc) CreateSocket(Path.Combine(driverRoot, "run/nvidia-persistenced/socket"));
         // As on every current distribution, /var/run is /run (the original CLI looks sockets up under /var/run).
         if (Directory.Exists(Path.Combine(driverRoot, "run"))) Symlink(Path.Combine(driverRoot, "var/run").EnsureParent(), "../run");

@@ -120,6 +120,11 @@ internal static class SimulatedKernel
                 }
         }
         for (var c = 0; c < o.ImexChannels; c++) nodes.Add(($"nvidia-caps-imex-channels/channel{c}", ImexMajor, (uint)c));
+        // Gated families: majors as their drivers register them on a typical host (some are dynamic; any will do).
+        if (o.GatedFamilies.Contains("gds")) nodes.AddRange([("nvidia-fs0", 241, 0), ("nvidia-fs1", 241, 1)]);
+        if (o.GatedFamilies.Contains("mofed")) nodes.AddRange([("infiniband/uverbs0", 231, 192), ("infiniband/rdma_cm", 10, 58)]);
+        if (o.GatedFamilies.Contains("gdrcopy")) nodes.Add(("gdrdrv", 507, 0));
+        if (o.GatedFamilies.Contains("nvswitch")) nodes.AddRange([("nvidia-nvswitchctl", 508, 255), ("nvidia-nvswitch0", 508, 0), ("nvidia-nvswitch1", 508, 1)]);
 
         foreach (var (rel, major, minor) in nodes.DistinctBy(n => n.Path))
         {

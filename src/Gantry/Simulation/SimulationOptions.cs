@@ -17,6 +17,11 @@ internal sealed record SimulationOptions
     public bool WithCompat32 { get; init; }
     public bool WithIpc { get; init; } = true;
     public int ImexChannels { get; init; }
+    /// <summary>A WSL2 guest: /dev/dxg and the driver under /usr/lib/wsl instead of /dev/nvidia* and a native driver.</summary>
+    public bool Wsl { get; init; }
+    /// <summary>Gated device families whose nodes (and host files) the host has: gds, mofed, gdrcopy, nvswitch.</summary>
+    public IReadOnlySet<string> GatedFamilies { get; init; } = new HashSet<string>();
+    public static readonly string[] KnownGatedFamilies = ["gds", "mofed", "gdrcopy", "nvswitch"];
     /// <summary>Install the driver under this sub-directory (e.g. run/nvidia/driver) as GPU operators do.</summary>
     public string DriverRootPrefix { get; init; } = "";
     /// <summary>True: real character devices (needs root); false: plain files; null: real when root.</summary>
@@ -56,6 +61,9 @@ internal sealed record SimulationOptions
         foreach (var w in without)
             if (w is not ("nvml" or "firmware" or "graphics" or "ipc"))
                 throw new UsageException($"--without takes nvml, firmware, graphics or ipc, got '{w}'");
+        var gated = f.GetList("with").ToHashSet(StringComparer.Ordinal);
+        foreach (var w in gated)
+            if (!KnownGatedFamilies.Contains(w)) throw new UsageException($"--with takes {string.Join(", ", KnownGatedFamilies)}, got '{w}'");
         bool? real = f.GetOr("device-nodes", "auto") switch
         {
             "auto" => null, "char" => true, "plain" => false,
@@ -75,6 +83,7 @@ internal sealed record SimulationOptions
             WithNvml = !without.Contains("nvml"), WithFirmware = !without.Contains("firmware"),
             WithGraphics = !without.Contains("graphics"), WithIpc = !without.Contains("ipc"),
             WithCompat32 = f.GetBool("compat32"),
+            GatedFamilies = gated, Wsl = f.GetBool("wsl"),
             ImexChannels = int.TryParse(f.Get("imex-channels"), out var ic) && ic >= 0 ? ic : 0,
             DriverRootPrefix = (f.Get("driver-root-prefix") ?? "").Trim('/'),
             RealDeviceNodes = real, NvmlStandIn = f.Get("nvml-standin"),

@@ -33,6 +33,17 @@ public sealed class ConfigureRequestTests
     }
 
     [Fact]
+    public void The_other_capabilities_and_the_leave_out_options_reach_the_request()
+    {
+        var r = Parse("--video", "--graphics", "--display", "--ngx", "--mig-monitor=all", "--no-devbind", "--no-persistenced",
+            "--no-fabricmanager", "--no-gsp-firmware", "/rootfs");
+        Assert.Equal(DriverCapability.Video | DriverCapability.Graphics | DriverCapability.Display | DriverCapability.Ngx, r.Capabilities);
+        Assert.Equal("all", r.MigMonitor);
+        Assert.True(r.NoDevbind);
+        Assert.Equal(new DriverOptions(true, true, true), r.DriverOptions);
+    }
+
+    [Fact]
     public void Short_options_after_the_command_mean_configure_options()
     {
         var r = Parse("-d", "1", "-r", "driver>=500", "-l", "/sbin/ldconfig", "-cuvgDn", "-p7", "/rootfs");

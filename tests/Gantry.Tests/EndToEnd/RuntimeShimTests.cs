@@ -46,7 +46,7 @@ public sealed class RuntimeShimTests(ShimHost host) : IClassFixture<ShimHost>
         }
         Assert.Equal(results[0], results[1]);
         var shimVersion = host.Run(host.Shim, config, "--version").Stdout;
-        Assert.StartsWith("NVIDIA Container Runtime version 0.1.0\ncommit: gantry\nspec: 1.3.0\n\n" + runtime + " version", shimVersion);
+        Assert.StartsWith($"NVIDIA Container Runtime version {Gantry.Common.VersionInfo.ToolkitVersion}\ncommit: gantry\nspec: 1.3.0\n{Gantry.Common.VersionInfo.GantryLine}\n\n" + runtime + " version", shimVersion);
     }
 
     // The output's shape: its top-level keys (values such as pids and times differ between runs).

@@ -89,6 +89,17 @@ public sealed class EnableCudaCompatHookTests
         Assert.False(Directory.Exists(t.InRoot("/etc/ld.so.conf.d")));
     }
 
+    [Theory]
+    [InlineData("12.4", true)]
+    [InlineData("13.0", false)]
+    public void With_only_the_host_cuda_version_the_compat_libraries_must_be_newer(string hostCuda, bool used)
+    {
+        using var t = new TestTree();
+        t.WriteFile("/usr/local/cuda/compat/libcuda.so.575.57.08", "elf");
+        new HookHarness(t).Invoke(new EnableCudaCompatHook(new FakeNotes(Note)), "--host-cuda-version", hostCuda);
+        Assert.Equal(used, Directory.Exists(t.InRoot("/etc/ld.so.conf.d")));
+    }
+
     [Fact]
     public void Without_host_versions_the_hook_does_not_even_read_the_state()
     {

@@ -180,7 +180,7 @@ public sealed class CdiGenerateTests
         Assert.Contains("Ignoring unknown hook 'bogus' in --disable-hook: the hooks are create-symlinks, update-ldcache, enable-cuda-compat, " +
                         "disable-device-node-modification, update-application-profile, chmod (or all)", r.Stderr);
         Assert.Contains("Ignoring unknown hook 'nope' in --enable-hook: the hooks are create-symlinks,", r.Stderr);
-        Assert.Contains("Ignoring unknown feature flag 'shiny': the feature flags are enable-explicit-driver-libraries,", r.Stderr);
+        Assert.Contains("Ignoring unknown feature flag 'shiny' in --feature-flag: the feature flags are enable-explicit-driver-libraries,", r.Stderr);
         Assert.DoesNotContain("update-ldcache'", r.Stderr);
         Assert.DoesNotContain("- update-ldcache", r.Stdout);
         var known = Sim.Generate(d["host"], "--disable-hook=all", "--feature-flag=no-additional-gids-for-device-nodes");

@@ -33,6 +33,29 @@ public sealed class SpecModifierTests
         Assert.Equal(json, again);
     }
 
+    [Theory]
+    [InlineData("hook", null, true)]
+    [InlineData("hook", true, false)]
+    [InlineData("ldconfig", null, false)]
+    public void Legacy_mode_with_cuda_compat_mode_hook_adds_enable_cuda_compat_unless_disabled(string compatMode, bool? disabled, bool added)
+    {
+        var config = new ToolkitConfig();
+        config.NvidiaContainerRuntime.LegacyCudaCompatMode = compatMode;
+        config.Features.DisableCudaCompatLibHook = disabled;
+        var log = new RuntimeLog(LogLevel.Debug, null, null, false);
+        var inventory = new Gantry.Discovery.DriverInventory
+        {
+            Roots = new Gantry.Host.HostRoots("/"), Version = "550.54.15", GpuSource = "nvml", Gpus = [], LibraryDirectories = [], Libraries = [],
+            Binaries = [], Firmware = [], IpcSockets = [], Graphics = Gantry.Discovery.GraphicsFiles.Empty, ControlNodes = [], ImexChannels = [], Warnings = [],
+        };
+        var injector = new CdiInjector(config, log, new EditsApplier(new FakeRuntimeSyscalls()), "/usr/bin/nvidia-cdi-hook", (_, _, _) => inventory);
+        var spec = OciSpec.Parse(Encoding.UTF8.GetBytes("""{"process":{"env":["NVIDIA_VISIBLE_DEVICES=0"]}}"""), "config.json", false);
+        new SpecModifier(config, log, injector, "/usr/bin/nvidia-container-runtime-hook").Modify(spec, RuntimeMode.Legacy);
+        var json = Encoding.UTF8.GetString(spec.Serialize());
+        Assert.Contains("nvidia-container-runtime-hook", json);
+        Assert.Equal(added, json.Contains("\"createContainer\":[{\"path\":\"/usr/bin/nvidia-cdi-hook\",\"args\":[\"nvidia-cdi-hook\",\"enable-cuda-compat\",\"--host-driver-version=550.54.15\"]"));
+    }
+
     [Fact]
     public void Cdi_modes_remove_dockers_gpus_hook_and_leave_a_non_gpu_container_alone()
     {

@@ -17,12 +17,28 @@ internal static class CommonEditsBuilder
         // Graphics: EGL platform libraries, X.Org modules, nvidia-xconfig, config files, and their symlinks.
         var g = inv.Graphics;
         foreach (var p in g.Libraries.Concat(g.XorgModules).Concat(g.Binaries))
-            edits.Mounts.Add(EditsFactory.ReadOnly(p, roots.ToContainerPath(p)));
+            edits.Mounts!.Add(EditsFactory.ReadOnly(p, roots.ToContainerPath(p)));
         foreach (var (host, container) in g.Configs) edits.Mounts.Add(EditsFactory.ReadOnly(host, container));
         Add(edits, hooks.CreateSymlinks(g.Symlinks));
 
-        // The driver's own files.
-        foreach (var lib in inv.Libraries) edits.Mounts.Add(EditsFactory.ReadOnly(lib, roots.ToContainerPath(lib)));
+        AddDriverFiles(edits, inv, hooks);
+        Add(edits, hooks.Create("update-application-profile"));
+        return edits;
+    }
+
+    /// <summary>Only the driver's own files and their hooks: the common edits of a management spec.</summary>
+    public static ContainerEdits DriverFiles(DriverInventory inv, HookFactory hooks)
+    {
+        var edits = new ContainerEdits { Env = new(), DeviceNodes = new(), Hooks = new(), Mounts = new() };
+        AddDriverFiles(edits, inv, hooks);
+        return edits;
+    }
+
+    // Libraries and their links, the CUDA compat and ldcache hooks, sockets, firmware and binaries.
+    static void AddDriverFiles(ContainerEdits edits, DriverInventory inv, HookFactory hooks)
+    {
+        var roots = inv.Roots;
+        foreach (var lib in inv.Libraries) edits.Mounts!.Add(EditsFactory.ReadOnly(lib, roots.ToContainerPath(lib)));
         Add(edits, hooks.CreateSymlinks(LibrarySymlinks(inv)));
         if (!inv.Version.Contains('*')) Add(edits, hooks.Create("enable-cuda-compat", $"--host-driver-version={inv.Version}"));
         else Add(edits, hooks.Create("enable-cuda-compat"));
@@ -35,13 +51,10 @@ internal static class CommonEditsBuilder
         }
         Add(edits, hooks.Create("disable-device-node-modification"));
         if (inv.LibraryDirectories.Count > 0)
-            edits.Env.Add("NVIDIA_CTK_LIBCUDA_DIR=" + string.Join(':', inv.LibraryDirectories.Select(roots.ToContainerPath)));
-        foreach (var s in inv.IpcSockets) edits.Mounts.Add(EditsFactory.Ipc(s, roots.ToContainerPath(s)));
-        foreach (var f in inv.Firmware) edits.Mounts.Add(EditsFactory.ReadOnly(f, roots.ToContainerPath(f)));
-        foreach (var b in inv.Binaries) edits.Mounts.Add(EditsFactory.ReadOnly(b, roots.ToContainerPath(b)));
-
-        Add(edits, hooks.Create("update-application-profile"));
-        return edits;
+            edits.Env!.Add("NVIDIA_CTK_LIBCUDA_DIR=" + string.Join(':', inv.LibraryDirectories.Select(roots.ToContainerPath)));
+        foreach (var s in inv.IpcSockets) edits.Mounts!.Add(EditsFactory.Ipc(s, roots.ToContainerPath(s)));
+        foreach (var f in inv.Firmware) edits.Mounts!.Add(EditsFactory.ReadOnly(f, roots.ToContainerPath(f)));
+        foreach (var b in inv.Binaries) edits.Mounts!.Add(EditsFactory.ReadOnly(b, roots.ToContainerPath(b)));
     }
 
     static void Add(ContainerEdits edits, Hook? hook)

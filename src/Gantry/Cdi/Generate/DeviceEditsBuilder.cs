@@ -19,6 +19,7 @@ internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks,
         var drmNodes = _nodes.DrmNodes(gpu.BusId);
         foreach (var host in drmNodes) AddNode(edits, inv.Roots.DevToContainerPath(host));
         if (hooks.CreateSymlinks(_nodes.DrmByPathLinks(gpu.BusId, drmNodes)) is { } h) edits.Hooks = [h];
+        AddChmod(edits);
         return edits;
     }
 
@@ -32,7 +33,14 @@ internal sealed class DeviceEditsBuilder(DriverInventory inv, HookFactory hooks,
                 throw new GantryException($"MIG device {mig.Uuid}: {cap} is not listed in {inv.Roots.InProc("driver/nvidia-caps/mig-minors")}");
             AddNode(edits, $"/dev/nvidia-caps/nvidia-cap{minor}");
         }
+        AddChmod(edits);
         return edits;
+    }
+
+    // --enable-hook=chmod: the directories of the DRM and caps nodes made world-readable (disabled by default).
+    void AddChmod(ContainerEdits edits)
+    {
+        if (hooks.Chmod(edits.DeviceNodes!.Select(n => n.Path)) is { } chmod) (edits.Hooks ??= new()).Add(chmod);
     }
 
     void AddNode(ContainerEdits edits, string containerPath)

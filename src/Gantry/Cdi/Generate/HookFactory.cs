@@ -48,6 +48,13 @@ internal sealed class HookFactory
         return distinct.Count == 0 ? null : Create("create-symlinks", distinct.SelectMany(l => new[] { "--link", l }));
     }
 
+    /// <summary>The chmod hook (755) for the directories /dev/dri and /dev/nvidia-caps that hold some of these nodes; null if none or disabled.</summary>
+    public Hook? Chmod(IEnumerable<string> containerNodePaths)
+    {
+        var dirs = containerNodePaths.Select(p => Path.GetDirectoryName(p)!).Where(d => d is "/dev/dri" or "/dev/nvidia-caps").Distinct().ToList();
+        return dirs.Count == 0 ? null : Create("chmod", new[] { "--mode", "755" }.Concat(dirs.SelectMany(d => new[] { "--path", d })));
+    }
+
     /// <summary>Where the hook binary is: the flag, else nvidia-cdi-hook on PATH, else beside this executable, else /usr/bin.</summary>
     public static string ResolvePath(string? flag)
     {

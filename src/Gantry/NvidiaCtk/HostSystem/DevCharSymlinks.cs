@@ -9,17 +9,19 @@ namespace Gantry.NvidiaCtk.HostSystem;
 // driver could have (GPUs from PCI, control nodes, MIG caps), optionally loading modules and creating the nodes.
 internal static class DevCharSymlinks
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .String("dev-char-path", "the path where the symlinks are created", "/dev/char", null, ["DEV_CHAR_PATH"])
+        .String("driver-root", "the root of the driver installation; modprobe runs chrooted into it", "/", null, ["NVIDIA_DRIVER_ROOT", "DRIVER_ROOT"])
+        .String("dev-root", "the root under which /dev is searched (gantry; default: the driver root)", null, null, ["NVIDIA_DEV_ROOT", "DEV_ROOT"])
+        .Bool("create-all", "create all possible /dev/char symlinks, not only those of existing nodes", null, ["CREATE_ALL"])
+        .Bool("load-kernel-modules", "load the NVIDIA kernel modules first (with --create-all)", null, ["LOAD_KERNEL_MODULES"])
+        .Bool("create-device-nodes", "create the device nodes first (with --create-all)", null, ["CREATE_DEVICE_NODES"])
+        .Bool("dry-run", "print what would be done, change nothing", null, ["DRY_RUN"])
+        .Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, Log log)
     {
-        var f = new FlagSet()
-            .String("dev-char-path", "the path where the symlinks are created", "/dev/char", null, ["DEV_CHAR_PATH"])
-            .String("driver-root", "the root of the driver installation; modprobe runs chrooted into it", "/", null, ["NVIDIA_DRIVER_ROOT", "DRIVER_ROOT"])
-            .String("dev-root", "the root under which /dev is searched (gantry; default: the driver root)", null, null, ["NVIDIA_DEV_ROOT", "DEV_ROOT"])
-            .Bool("create-all", "create all possible /dev/char symlinks, not only those of existing nodes", null, ["CREATE_ALL"])
-            .Bool("load-kernel-modules", "load the NVIDIA kernel modules first (with --create-all)", null, ["LOAD_KERNEL_MODULES"])
-            .Bool("create-device-nodes", "create the device nodes first (with --create-all)", null, ["CREATE_DEVICE_NODES"])
-            .Bool("dry-run", "print what would be done, change nothing", null, ["DRY_RUN"])
-            .Bool("help", "show help", ["h"]);
+        var f = Flags();
         f.Parse(args);
         if (f.GetBool("help")) { Console.WriteLine("USAGE: nvidia-ctk system create-dev-char-symlinks [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
         if (f.Positionals.Count > 0) throw new UsageException($"unexpected argument '{f.Positionals[0]}'");

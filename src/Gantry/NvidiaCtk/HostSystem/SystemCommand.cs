@@ -7,6 +7,14 @@ namespace Gantry.NvidiaCtk.HostSystem;
 // `nvidia-ctk system create-device-nodes | create-dev-char-symlinks`: host setup the driver's udev rules would do.
 internal static class SystemCommand
 {
+    internal static FlagSet Flags() => new FlagSet()
+        .String("root", "the root of the driver installation; modprobe runs chrooted into it", "/", ["driver-root"], ["ROOT", "NVIDIA_DRIVER_ROOT", "DRIVER_ROOT"])
+        .String("dev-root", "the root under which /dev is (default: the driver root)", null, null, ["NVIDIA_DEV_ROOT", "DEV_ROOT"])
+        .Bool("control-devices", "create the control device nodes: nvidiactl, nvidia-modeset, nvidia-uvm, nvidia-uvm-tools")
+        .Bool("load-kernel-modules", "load the NVIDIA kernel modules first")
+        .Bool("dry-run", "print what would be done, change nothing", null, ["DRY_RUN"])
+        .Bool("help", "show help", ["h"]);
+
     public static int Run(string[] args, Log log)
     {
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help") { Console.WriteLine(Help); return 0; }
@@ -21,13 +29,7 @@ internal static class SystemCommand
 
     static int CreateDeviceNodes(string[] args, Log log)
     {
-        var f = new FlagSet()
-            .String("root", "the root of the driver installation; modprobe runs chrooted into it", "/", ["driver-root"], ["ROOT", "NVIDIA_DRIVER_ROOT", "DRIVER_ROOT"])
-            .String("dev-root", "the root under which /dev is (default: the driver root)", null, null, ["NVIDIA_DEV_ROOT", "DEV_ROOT"])
-            .Bool("control-devices", "create the control device nodes: nvidiactl, nvidia-modeset, nvidia-uvm, nvidia-uvm-tools")
-            .Bool("load-kernel-modules", "load the NVIDIA kernel modules first")
-            .Bool("dry-run", "print what would be done, change nothing", null, ["DRY_RUN"])
-            .Bool("help", "show help", ["h"]);
+        var f = Flags();
         f.Parse(args);
         if (f.GetBool("help")) { Console.WriteLine("USAGE: nvidia-ctk system create-device-nodes [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
         if (f.Positionals.Count > 0) throw new UsageException($"unexpected argument '{f.Positionals[0]}'");
