@@ -20,8 +20,14 @@ internal static class SimulateCommand
             .String("driver-root-prefix", "install the driver under DIR/PREFIX (e.g. run/nvidia/driver), devices stay in DIR/dev")
             .String("device-nodes", "auto (character devices when root), char, or plain files", "auto")
             .String("nvml-standin", "path of the NVML stand-in library (default: beside gantry)")
+            .List("event", "inject an NVML health event into the simulated host at DIR instead of writing one: 'xid GPU CODE [GI CI]', 'ecc GPU double', 'lost GPU', 'back GPU'; repeatable", splitComma: false)
             .Bool("help", "show help", ["h"]);
         f.Parse(args);
+        if (f.GetList("event") is { Count: > 0 } events && f.Positionals.Count == 1)
+        {
+            foreach (var e in events) SimulatedEvents.Inject(f.Positionals[0], e);
+            return 0;
+        }
         if (f.GetBool("help") || f.Positionals.Count != 1)
         {
             Console.WriteLine("USAGE: gantry simulate DIR [options]\n\nOPTIONS:\n" + f.Usage());
