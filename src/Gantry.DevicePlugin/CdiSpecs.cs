@@ -18,6 +18,8 @@ internal static class CdiSpecs
         var spec = SpecGenerator.Generate(host.Inventory, hooks, new GenerateOptions
         {
             Vendor = s.CdiVendor, Class = "gpu", NamingStrategies = ["uuid", "index"], NoAllDevice = true,
+            // Every GPU whole (MIG strategy none offers a MIG-enabled GPU whole) and every MIG device.
+            DeviceIds = [.. host.Gpus.Select(g => g.Uuid), .. host.Gpus.SelectMany(g => g.MigDevices).Select(m => m.Uuid)],
         });
         Directory.CreateDirectory(s.CdiSpecDir);
         var path = PathFor(s);

@@ -29,7 +29,7 @@ internal sealed class ConfigPluginFlags
     public bool? PassDeviceSpecs { get; set; }
     // A list, or one string (upstream accepts both).
     public object? DeviceListStrategy { get; set; }
-    public string? DeviceIdStrategy { get; set; }
+    public string? DeviceIDStrategy { get; set; }
     public string? CdiAnnotationPrefix { get; set; }
     public string? NvidiaCdiHookPath { get; set; }
     public string? ContainerDriverRoot { get; set; }

@@ -98,7 +98,7 @@ internal sealed record PluginSettings
             DevRoot = S("dev-root", cfg?.Flags?.NvidiaDevRoot) is { Length: > 0 } dev ? dev : null,
             PassDeviceSpecs = B("pass-device-specs", p?.PassDeviceSpecs),
             DeviceListStrategies = strategies.Distinct().ToList(),
-            DeviceIdStrategy = S("device-id-strategy", p?.DeviceIdStrategy) switch
+            DeviceIdStrategy = S("device-id-strategy", p?.DeviceIDStrategy) switch
             {
                 "uuid" => DeviceIdStrategy.Uuid, "index" => DeviceIdStrategy.Index,
                 var other => throw new ConfigException($"invalid device id strategy '{other}': use uuid or index"),
