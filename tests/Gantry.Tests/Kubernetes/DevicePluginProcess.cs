@@ -31,6 +31,14 @@ internal sealed class DevicePluginProcess : IDisposable
         new(["--driver-root", driverRoot, "--kubelet-socket", Path.Combine(kubeletDir, "kubelet.sock"), .. more],
             new Dictionary<string, string> { ["DP_HEALTH_RECOVERY"] = "0.5s" });
 
+    /// <summary>Waits for the process to end by itself, and for its output to be read to the end.</summary>
+    public bool Exited(int milliseconds)
+    {
+        if (!_process.WaitForExit(milliseconds)) return false;
+        _process.WaitForExit();
+        return true;
+    }
+
     public int Stop()
     {
         if (!_process.HasExited)

@@ -130,8 +130,8 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
         // A GPU id is not a MIG resource's.
         Assert.Throws<RpcException>(() => mig.Allocate([host.Uuid(0)]));
 
-        var single = new DevicePluginProcess(["--driver-root", host.Root, "--kubelet-socket", Path.Combine(dir, "other.sock"), "--mig-strategy=single"]);
-        Assert.True(single.Process.WaitForExit(10_000));
+        using var single = new DevicePluginProcess(["--driver-root", host.Root, "--kubelet-socket", Path.Combine(dir, "other.sock"), "--mig-strategy=single"]);
+        Assert.True(single.Exited(10_000));
         Assert.Equal(1, single.Process.ExitCode);
         Assert.Contains("MIG strategy single needs MIG enabled on every GPU", single.Log);
         Cleanup(dir);
@@ -198,12 +198,30 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
     }
 
     [PluginFact]
+    public async Task Two_plugins_for_two_resources_share_the_kubelet_and_both_come_back_after_a_restart()
+    {
+        var dir = KubeHost.KubeletDir();
+        using var tmp = new TempDir();
+        File.WriteAllText(tmp["shared.yaml"], "version: v1\nsharing:\n  timeSlicing:\n    renameByDefault: true\n    resources:\n    - name: nvidia.com/gpu\n      replicas: 2\n");
+        await using var kubelet = new TestKubelet(dir);
+        using var whole = DevicePluginProcess.For(host.Root, dir);
+        using var shared = DevicePluginProcess.For(host.Root, dir, "--config-file", tmp["shared.yaml"]);
+        Assert.Equal(4, kubelet.Plugin(Gpu).WaitFor(d => d.Count == 4).Count);
+        Assert.Equal(8, kubelet.Plugin("nvidia.com/gpu.shared").WaitFor(d => d.Count == 8).Count);
+        kubelet.Restart();
+        Assert.Single(kubelet.Plugin(Gpu, TimeSpan.FromSeconds(5)).Allocate([host.Uuid(0)]).Envs);
+        Assert.Single(kubelet.Plugin("nvidia.com/gpu.shared", TimeSpan.FromSeconds(5)).Allocate([$"{host.Uuid(0)}::1"]).Envs);
+        Assert.Equal(4, kubelet.Registrations.Count);
+        Cleanup(dir);
+    }
+
+    [PluginFact]
     public void A_malformed_config_file_at_start_is_an_error_naming_the_file()
     {
         using var tmp = new TempDir();
         File.WriteAllText(tmp["bad.yaml"], "version: v1\nsharing:\n  timeSlicing:\n    resources:\n    - name: nvidia.com/gpu\n      replicas: 0\n");
         using var plugin = new DevicePluginProcess(["--driver-root", host.Root, "--kubelet-socket", tmp["kubelet.sock"], "--config-file", tmp["bad.yaml"]]);
-        Assert.True(plugin.Process.WaitForExit(10_000));
+        Assert.True(plugin.Exited(10_000));
         Assert.Equal(1, plugin.Process.ExitCode);
         Assert.Contains($"config file {tmp["bad.yaml"]}: sharing.timeSlicing resource 'nvidia.com/gpu' needs replicas of 1 or more", plugin.Log);
     }
