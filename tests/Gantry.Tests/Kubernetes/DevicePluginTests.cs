@@ -293,20 +293,24 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
         p.WaitFor(d => d.Count == 2 && d.All(x => x.Health == "Healthy"));
         void Inject(string e) => Assert.Equal(0, TestEnvironment.Run(TestEnvironment.Gantry, "simulate", root, "--event", e).ExitCode);
 
+        var bad = TestEnvironment.Run(TestEnvironment.Gantry, "simulate", root, "--event", "boom 1");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--event takes 'xid GPU CODE [GI CI]'", bad.Combined);
+
         Inject("xid 1 13"); // an application error: ignored
         Thread.Sleep(400);
         Assert.Equal(["0", "1"], p.Healthy());
 
         var watch = Stopwatch.StartNew();
         Inject("xid 1 48");
-        p.WaitFor(d => d.Single(x => x.ID == "1").Health == "Unhealthy", TimeSpan.FromSeconds(1));
+        p.WaitFor(d => d.Single(x => x.ID == "1").Health == "Unhealthy", TimeSpan.FromSeconds(3));
         var e1 = Assert.Throws<RpcException>(() => p.Allocate(["1"]));
         Assert.Contains("device '1' is unhealthy (Xid 48)", e1.Status.Detail);
         // Healthy again after the recovery interval (0.5 s here).
         p.WaitFor(d => d.All(x => x.Health == "Healthy"), TimeSpan.FromSeconds(5));
 
         Inject("lost 0");
-        p.WaitFor(d => d.Single(x => x.ID == "0").Health == "Unhealthy", TimeSpan.FromSeconds(1));
+        p.WaitFor(d => d.Single(x => x.ID == "0").Health == "Unhealthy", TimeSpan.FromSeconds(3));
         Thread.Sleep(1000); // still lost: stays unhealthy past the recovery interval
         Assert.Equal(["1"], p.Healthy());
         Inject("back 0");
