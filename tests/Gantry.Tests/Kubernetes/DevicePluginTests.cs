@@ -345,4 +345,51 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
         Assert.Equal("2", labels["nvidia.com/mig-1g.5gb.count"]);
         Assert.DoesNotContain("nvidia.com/gfd.timestamp", labels.Keys);
     }
+
+    [PluginFact]
+    public void Gpu_feature_discovery_labels_time_slicing_and_mig_single_and_relabels_periodically()
+    {
+        using var tmp = new TempDir();
+        var gfd = Path.Combine(TestEnvironment.BinDir, "gpu-feature-discovery");
+        File.WriteAllText(tmp["ts.yaml"], "version: v1\nsharing:\n  timeSlicing:\n    resources:\n    - name: nvidia.com/gpu\n      replicas: 4\n");
+        var r = TestEnvironment.Run(gfd, "--oneshot", "--driver-root", host.Root, "--config-file", tmp["ts.yaml"], "--output-file", tmp["gfd"]);
+        Assert.True(r.ExitCode == 0, r.Combined);
+        var labels = File.ReadAllLines(tmp["gfd"]).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        Assert.Equal("4", labels["nvidia.com/gpu.replicas"]);
+        Assert.Equal("time-slicing", labels["nvidia.com/gpu.sharing-strategy"]);
+        Assert.Equal("none", labels["nvidia.com/mig.strategy"]);
+        Assert.Matches("^[0-9]{10}$", labels["nvidia.com/gfd.timestamp"]);
+
+        // single on a host where only GPU 3 has MIG: refused, as the plugin refuses it.
+        var single = TestEnvironment.Run(gfd, "--oneshot", "--driver-root", host.Root, "--mig-strategy=single", "--output-file", tmp["gfd2"]);
+        Assert.Equal(1, single.ExitCode);
+        Assert.Contains("MIG strategy single needs MIG enabled on every GPU", single.Combined);
+
+        // Periodic: the file is written again after each interval.
+        var psi = new System.Diagnostics.ProcessStartInfo(gfd) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in new[] { "--driver-root", host.Root, "--sleep-interval", "200ms", "--output-file", tmp["gfd3"] }) psi.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (!File.Exists(tmp["gfd3"]) && DateTime.UtcNow < until) Thread.Sleep(20);
+        var first = File.GetLastWriteTimeUtc(tmp["gfd3"]);
+        while (File.GetLastWriteTimeUtc(tmp["gfd3"]) == first && DateTime.UtcNow < until) Thread.Sleep(20);
+        Assert.NotEqual(first, File.GetLastWriteTimeUtc(tmp["gfd3"]));
+        System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        Assert.True(process.WaitForExit(5000));
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [PluginFact]
+    public void Without_fail_on_init_error_a_node_without_a_driver_blocks_instead_of_exiting()
+    {
+        using var tmp = new TempDir();
+        using var plugin = new DevicePluginProcess(["--driver-root", tmp["nothing"], "--kubelet-socket", tmp["kubelet.sock"], "--fail-on-init-error=false"]);
+        Assert.False(plugin.Exited(1500));
+        Assert.Contains("blocking instead of exiting", plugin.Log);
+        Assert.Equal(0, plugin.Stop());
+        using var failing = new DevicePluginProcess(["--driver-root", tmp["nothing"], "--kubelet-socket", tmp["kubelet.sock"]]);
+        Assert.True(failing.Exited(10_000));
+        Assert.Equal(1, failing.Process.ExitCode);
+        Assert.Contains("does not exist", failing.Log);
+    }
 }
