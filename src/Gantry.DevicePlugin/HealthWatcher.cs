@@ -16,13 +16,17 @@ internal sealed class HealthWatcher : IDisposable
     readonly HealthCheckSettings _settings;
     readonly DeviceHealth _health;
     readonly Log _log;
+    readonly CancellationTokenSource _cancel;
     readonly CancellationToken _stop;
     readonly Thread _thread;
     readonly Dictionary<string, DateTime> _lastFault = new(StringComparer.Ordinal);
 
     HealthWatcher(HostDevices host, HealthCheckSettings settings, DeviceHealth health, Log log, CancellationToken stop)
     {
-        (_host, _settings, _health, _log, _stop) = (host, settings, health, log, stop);
+        (_host, _settings, _health, _log) = (host, settings, health, log);
+        // Its own token too: Dispose stops the thread before the NVML session it uses is closed.
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        _stop = _cancel.Token;
         _thread = new Thread(Run) { IsBackground = true, Name = "nvml-health" };
     }
 
@@ -105,5 +109,10 @@ internal sealed class HealthWatcher : IDisposable
         }
     }
 
-    public void Dispose() => _thread.Join(TimeSpan.FromSeconds(2));
+    public void Dispose()
+    {
+        _cancel.Cancel();
+        _thread.Join();
+        _cancel.Dispose();
+    }
 }

@@ -44,34 +44,42 @@ internal sealed class PluginRunner(FlagSetFactory flags, HostDevices host, Devic
             {
                 try { await Task.Delay(PollInterval, stop); } catch (OperationCanceledException) { break; }
 
-                var now = FileStamp.Of(kubelet);
-                if (now != kubeletStamp)
+                try
                 {
-                    kubeletStamp = now;
-                    if (now.Exists)
+                    var now = FileStamp.Of(kubelet);
+                    if (now != kubeletStamp)
                     {
-                        log.Info($"{kubelet} created: the kubelet (re)started; restarting the plugin servers and registering");
-                        foreach (var s in servers) { await s.StartAsync(); await s.RegisterAsync(kubelet); }
-                        lastTry = DateTime.UtcNow;
+                        kubeletStamp = now;
+                        if (now.Exists)
+                        {
+                            log.Info($"{kubelet} created: the kubelet (re)started; restarting the plugin servers and registering");
+                            foreach (var s in servers) { await s.StartAsync(); await s.RegisterAsync(kubelet); }
+                            lastTry = DateTime.UtcNow;
+                        }
+                        else log.Info($"{kubelet} removed: waiting for the kubelet");
                     }
-                    else log.Info($"{kubelet} removed: waiting for the kubelet");
+                    foreach (var s in servers)
+                    {
+                        if (File.Exists(s.SocketPath)) continue;
+                        log.Info($"{s.SocketPath} was deleted: recreating it");
+                        await s.StartAsync();
+                        if (kubeletStamp.Exists) await s.RegisterAsync(kubelet);
+                    }
+                    if (kubeletStamp.Exists && DateTime.UtcNow - lastTry > RetryInterval && servers.Any(s => !s.Registered))
+                    {
+                        lastTry = DateTime.UtcNow;
+                        foreach (var s in servers.Where(s => !s.Registered)) await s.RegisterAsync(kubelet);
+                    }
+                    if (settings.ConfigFile is { } file && FileStamp.Of(file) is var cs && cs != configStamp)
+                    {
+                        configStamp = cs;
+                        if (Reload(settings, file) is { } reloaded) return reloaded;
+                    }
                 }
-                foreach (var s in servers)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
                 {
-                    if (File.Exists(s.SocketPath)) continue;
-                    log.Info($"{s.SocketPath} was deleted: recreating it");
-                    await s.StartAsync();
-                    if (kubeletStamp.Exists) await s.RegisterAsync(kubelet);
-                }
-                if (kubeletStamp.Exists && DateTime.UtcNow - lastTry > RetryInterval && servers.Any(s => !s.Registered))
-                {
-                    lastTry = DateTime.UtcNow;
-                    foreach (var s in servers.Where(s => !s.Registered)) await s.RegisterAsync(kubelet);
-                }
-                if (settings.ConfigFile is { } file && FileStamp.Of(file) is var cs && cs != configStamp)
-                {
-                    configStamp = cs;
-                    if (Reload(settings, file) is { } reloaded) return reloaded;
+                    // A socket that cannot be served now (a directory gone, a full disk): said, and tried again next round.
+                    log.Error($"Serving the plugin sockets in {settings.KubeletDir}: {e.Message}; retrying");
                 }
             }
             return null;

@@ -46,7 +46,8 @@ internal static class Program
             var health = new DeviceHealth();
             using var watcher = HealthWatcher.Start(host, settings.Health, health, log, stop.Token);
             try { new PluginRunner(factory, host, health, log).RunAsync(settings, stop.Token).GetAwaiter().GetResult(); }
-            catch (Exception e) when (e is ConfigException or GantryException) { return InitFailed(settings, log, e.Message, stop.Token); }
+            catch (Exception e) when (e is ConfigException or GantryException or IOException or UnauthorizedAccessException)
+            { return InitFailed(settings, log, e.Message, stop.Token); }
         }
         log.Info("Stopped");
         return 0;

@@ -216,6 +216,22 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
     }
 
     [PluginFact]
+    public async Task A_device_list_strategy_list_in_the_config_file_and_a_flag_that_wins_over_the_file()
+    {
+        var dir = KubeHost.KubeletDir();
+        using var tmp = new TempDir();
+        File.WriteAllText(tmp["c.yaml"], "version: v1\nflags:\n  plugin:\n    passDeviceSpecs: true\n    deviceListStrategy:\n    - envvar\n    - volume-mounts\n    deviceIDStrategy: index\n");
+        await using var kubelet = new TestKubelet(dir);
+        using var plugin = DevicePluginProcess.For(host.Root, dir, "--config-file", tmp["c.yaml"], "--device-id-strategy=uuid");
+        var p = kubelet.Plugin(Gpu);
+        p.WaitFor(d => d.Count == 4);
+        var r = p.Allocate([host.Uuid(1)]); // the flag's uuid beat the file's index
+        Assert.Equal($"/var/run/nvidia-container-devices/{host.Uuid(1)}", Assert.Single(r.Mounts).ContainerPath);
+        Assert.Contains(r.Devices, d => d.ContainerPath == "/dev/nvidia1");
+        Cleanup(dir);
+    }
+
+    [PluginFact]
     public void A_malformed_config_file_at_start_is_an_error_naming_the_file()
     {
         using var tmp = new TempDir();
