@@ -73,7 +73,7 @@ internal sealed class PluginRunner(FlagSetFactory flags, HostDevices host, Devic
                     if (settings.ConfigFile is { } file && FileStamp.Of(file) is var cs && cs != configStamp)
                     {
                         configStamp = cs;
-                        if (Reload(settings, file) is { } reloaded) return reloaded;
+                        if (Reload(file) is { } reloaded) return reloaded;
                     }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
@@ -90,7 +90,7 @@ internal sealed class PluginRunner(FlagSetFactory flags, HostDevices host, Devic
         }
     }
 
-    PluginSettings? Reload(PluginSettings current, string file)
+    PluginSettings? Reload(string file)
     {
         PluginSettings next;
         try

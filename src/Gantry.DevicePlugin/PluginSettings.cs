@@ -73,8 +73,12 @@ internal sealed record PluginSettings
         var kubelet = f.GetOr("kubelet-socket", "/var/lib/kubelet/device-plugins/kubelet.sock");
         var sharing = cfg?.Sharing?.TimeSlicing;
         var replicated = new List<TimeSlicedResource>();
+        // As upstream, a name without a domain is in nvidia.com ("gpu.shared" → "nvidia.com/gpu.shared").
+        static string? Qualify(string? name) => string.IsNullOrEmpty(name) || name.Contains('/') ? name : "nvidia.com/" + name;
         foreach (var r in sharing?.Resources ?? [])
         {
+            r.Name = Qualify(r.Name);
+            r.Rename = Qualify(r.Rename);
             if (string.IsNullOrEmpty(r.Name)) throw new ConfigException($"config file {file}: sharing.timeSlicing.resources: an entry without a name");
             if (!r.Name.StartsWith("nvidia.com/", StringComparison.Ordinal))
                 throw new ConfigException($"config file {file}: sharing.timeSlicing resource '{r.Name}' is not an nvidia.com/ resource");
@@ -82,6 +86,8 @@ internal sealed record PluginSettings
                 throw new ConfigException($"config file {file}: sharing.timeSlicing resource '{r.Name}' needs replicas of 1 or more");
             if (r.Devices is not null and not "all")
                 throw new ConfigException($"config file {file}: sharing.timeSlicing resource '{r.Name}': only 'devices: all' is supported");
+            if (r.Rename is { } rename && (rename.StartsWith("kubernetes.io/", StringComparison.Ordinal) || rename.EndsWith('/')))
+                throw new ConfigException($"config file {file}: sharing.timeSlicing resource '{r.Name}': '{rename}' is not an extended resource name");
             if (replicated.Any(x => x.Name == r.Name)) throw new ConfigException($"config file {file}: sharing.timeSlicing resource '{r.Name}' is listed twice");
             replicated.Add(new TimeSlicedResource(r.Name, string.IsNullOrEmpty(r.Rename) ? null : r.Rename, n));
         }

@@ -16,7 +16,7 @@ internal sealed record PluginDevice(string Id, string RuntimeId, string Uuid, st
 internal sealed record PluginResource(string Name, IReadOnlyList<PluginDevice> Devices, bool Shared)
 {
     /// <summary>The socket's file name in the kubelet's directory: nvidia-gpu.sock, nvidia-mig-1g.5gb.sock.</summary>
-    public string SocketName => "nvidia-" + Name["nvidia.com/".Length..].Replace('/', '-') + ".sock";
+    public string SocketName => "nvidia-" + (Name.StartsWith("nvidia.com/", StringComparison.Ordinal) ? Name["nvidia.com/".Length..] : Name).Replace('/', '-') + ".sock";
 }
 
 // GPUs and MIG devices → the resources of a MIG strategy, then time-slicing replicas (upstream's rules).

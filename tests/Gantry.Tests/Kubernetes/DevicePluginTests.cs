@@ -202,7 +202,7 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
     {
         var dir = KubeHost.KubeletDir();
         using var tmp = new TempDir();
-        File.WriteAllText(tmp["shared.yaml"], "version: v1\nsharing:\n  timeSlicing:\n    renameByDefault: true\n    resources:\n    - name: nvidia.com/gpu\n      replicas: 2\n");
+        File.WriteAllText(tmp["shared.yaml"], "version: v1\nsharing:\n  timeSlicing:\n    resources:\n    - name: gpu\n      rename: gpu.shared\n      replicas: 2\n");
         await using var kubelet = new TestKubelet(dir);
         using var whole = DevicePluginProcess.For(host.Root, dir);
         using var shared = DevicePluginProcess.For(host.Root, dir, "--config-file", tmp["shared.yaml"]);
