@@ -9,6 +9,10 @@ dotnet publish src/Gantry -c Release -r linux-x64 -o out --nologo -v quiet -p:Tr
 # a project that references gantry would also drop gantry's build files into out/.
 dotnet publish src/Gantry.Plugin -c Release -r linux-x64 -o obj/plugin-publish --nologo -v quiet -p:TreatWarningsAsErrors=true >>.build.log 2>&1 || { cat .build.log; exit 1; }
 cp -f obj/plugin-publish/nvidia-docker-plugin out/nvidia-docker-plugin
+# The Kubernetes device plugin (gRPC) likewise; as gpu-feature-discovery (a link) it labels the node.
+dotnet publish src/Gantry.DevicePlugin -c Release -r linux-x64 -o obj/device-plugin-publish --nologo -v quiet -p:TreatWarningsAsErrors=true >>.build.log 2>&1 || { cat .build.log; exit 1; }
+cp -f obj/device-plugin-publish/nvidia-device-plugin out/nvidia-device-plugin
+ln -sfn nvidia-device-plugin out/gpu-feature-discovery
 rm -f out/*.dbg
 bash native/build.sh out
 for name in nvidia-ctk nvidia-cdi-hook nvidia-container-cli nvidia-container-runtime-hook nvidia-container-toolkit nvidia-docker; do

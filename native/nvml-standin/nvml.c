@@ -57,6 +57,16 @@
  *     process 4242 python3 2147483648   one line per compute process: pid, name, used bytes
  *                                   (nvmlDeviceGetComputeRunningProcesses{,_v2,_v3}, nvmlSystemGetProcessName)
  *     memory-used also takes LO..HI.
+ * Events (nvmlEventSetCreate / nvmlDeviceRegisterEvents / nvmlEventSetWait_v2): GANTRY_NVML_EVENTS if set, else
+ * "gantry-nvml-events.txt" beside the facts file. Appended to while clients run (`gantry simulate-event`); an
+ * event set sees the lines appended after it was created, one event per line:
+ *   xid GPU CODE [GI CI]            an Xid critical error (nvmlEventTypeXidCriticalError, eventData = CODE) on GPU
+ *                                   (NVML index); GI CI name a MIG device's instances (default 0xFFFFFFFF: all)
+ *   ecc GPU double|single           a double/single bit ECC error event
+ *   lost GPU                        the GPU fell off the bus: Xid 79, and from then on nvmlDeviceGetMemoryInfo
+ *                                   answers NVML_ERROR_GPU_IS_LOST for it (and its MIG devices)
+ *   back GPU                        the GPU answers again (after a reset); no event
+ *
  *   topology 0 1 hostbridge         top level: nvmlDeviceGetTopologyCommonAncestor of GPUs 0 and 1 (either
  *                                   order); internal|single|multiple|hostbridge|node|system or the number
  */
@@ -278,10 +288,21 @@ static int apply_key(struct nvmlDevice_st *d, const char *key, const char *val)
     return 1;
 }
 
+/* The events file sits beside the facts file (or GANTRY_NVML_EVENTS names it); see the events section. */
+static char g_events_path[PATH_MAX + 64];
+static void remember_events_path(const char *facts, int len)
+{
+    const char *env = getenv("GANTRY_NVML_EVENTS");
+    if (env && *env) { snprintf(g_events_path, sizeof g_events_path, "%s", env); return; }
+    const char *slash = memrchr(facts, '/', (size_t)len);
+    int dirlen = slash ? (int)(slash - facts) : 1;
+    snprintf(g_events_path, sizeof g_events_path, "%.*s/gantry-nvml-events.txt", dirlen, slash ? facts : ".");
+}
+
 static FILE *open_facts(void)
 {
     const char *env = getenv("GANTRY_NVML_FACTS");
-    if (env && *env) { diag("facts (GANTRY_NVML_FACTS)", env); return fopen(env, "r"); }
+    if (env && *env) { diag("facts (GANTRY_NVML_FACTS)", env); remember_events_path(env, (int)strlen(env)); return fopen(env, "r"); }
     Dl_info info;
     if (!dladdr((void *)&open_facts, &info) || !info.dli_fname) return NULL;
     char path[PATH_MAX + 64], real[PATH_MAX];
@@ -292,6 +313,7 @@ static FILE *open_facts(void)
         snprintf(path, sizeof path, "%.*s/gantry-nvml-facts.txt", dirlen, slash ? src : ".");
         diag("facts", path);
         FILE *f = fopen(path, "r");
+        if (f) remember_events_path(path, (int)strlen(path));
         if (f || !realpath(info.dli_fname, real)) return f;
         src = real; /* loaded through a symlink: try the directory of the file it points to */
     }
@@ -589,9 +611,12 @@ EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t d, int *majo
     return NVML_SUCCESS;
 }
 
+static int gpu_lost(unsigned int index);
+
 EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *mem)
 {
     REQUIRE_DEV(d);
+    if (gpu_lost(d->is_mig ? d->parent->index : d->index)) return NVML_ERROR_GPU_IS_LOST;
     if (!mem) return NVML_ERROR_INVALID_ARGUMENT;
     if (!d->have_mem) return NVML_ERROR_NOT_SUPPORTED;
     unsigned long long used = read_now(&d->mem_used, d, 0);
@@ -860,3 +885,141 @@ EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t a, nvmlDevi
     *level = known - 1;
     return NVML_SUCCESS;
 }
+
+/* ---- Events ---- */
+
+#define EV_SINGLE_ECC 0x1ULL
+#define EV_DOUBLE_ECC 0x2ULL
+#define EV_XID 0x8ULL
+#define MAX_SETS 64
+
+typedef struct {
+    nvmlDevice_t device;
+    unsigned long long eventType, eventData;
+    unsigned int gpuInstanceId, computeInstanceId;
+} nvmlEventData_t;
+
+typedef struct nvmlEventSet_st { int used; long offset; unsigned long long mask[MAX_GPUS]; } *nvmlEventSet_t;
+static struct nvmlEventSet_st g_sets[MAX_SETS];
+
+static long events_size(void)
+{
+    FILE *f = g_events_path[0] ? fopen(g_events_path, "r") : NULL;
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n < 0 ? 0 : n;
+}
+
+/* Whether the last "lost"/"back" line for the GPU says lost. The file is small: read whole each time. */
+static int gpu_lost(unsigned int index)
+{
+    FILE *f = g_events_path[0] ? fopen(g_events_path, "r") : NULL;
+    if (!f) return 0;
+    char line[256], kind[16];
+    unsigned int gpu;
+    int lost = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%15s %u", kind, &gpu) == 2 && gpu == index) {
+            if (!strcmp(kind, "lost")) lost = 1;
+            else if (!strcmp(kind, "back")) lost = 0;
+        }
+    fclose(f);
+    return lost;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set)
+{
+    REQUIRE_INIT();
+    if (!set) return NVML_ERROR_INVALID_ARGUMENT;
+    lock();
+    for (int i = 0; i < MAX_SETS; i++)
+        if (!g_sets[i].used) {
+            memset(&g_sets[i], 0, sizeof g_sets[i]);
+            g_sets[i].used = 1;
+            g_sets[i].offset = events_size();
+            unlock();
+            *set = &g_sets[i];
+            return NVML_SUCCESS;
+        }
+    unlock();
+    return NVML_ERROR_MEMORY;
+}
+
+static int valid_set(nvmlEventSet_t s) { return s >= g_sets && s < g_sets + MAX_SETS && s->used; }
+
+EXPORT nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set)
+{
+    REQUIRE_INIT();
+    if (!valid_set(set)) return NVML_ERROR_INVALID_ARGUMENT;
+    set->used = 0;
+    return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t d, unsigned long long *types)
+{
+    REQUIRE_DEV(d);
+    if (!types) return NVML_ERROR_INVALID_ARGUMENT;
+    if (d->is_mig) return NVML_ERROR_NOT_SUPPORTED;
+    *types = EV_SINGLE_ECC | EV_DOUBLE_ECC | EV_XID;
+    return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t d, unsigned long long types, nvmlEventSet_t set)
+{
+    REQUIRE_DEV(d);
+    if (!valid_set(set) || d->is_mig) return NVML_ERROR_INVALID_ARGUMENT;
+    if (types & ~(EV_SINGLE_ECC | EV_DOUBLE_ECC | EV_XID)) return NVML_ERROR_NOT_SUPPORTED;
+    set->mask[d->index] |= types;
+    return NVML_SUCCESS;
+}
+
+/* The next event line after the set's offset that a registered mask wants; 1 and *out filled, else 0. */
+static int next_event(nvmlEventSet_t set, nvmlEventData_t *out)
+{
+    FILE *f = g_events_path[0] ? fopen(g_events_path, "r") : NULL;
+    if (!f) return 0;
+    if (fseek(f, set->offset, SEEK_SET) != 0) { fclose(f); return 0; }
+    char line[256], kind[16], arg[16];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (n == 0 || line[n - 1] != '\n') break; /* a line still being written */
+        set->offset += (long)n;
+        unsigned int gpu, gi = 0xFFFFFFFFu, ci = 0xFFFFFFFFu;
+        unsigned long long type = 0, data = 0;
+        int fields = sscanf(line, "%15s %u %15s %u %u", kind, &gpu, arg, &gi, &ci);
+        if (fields < 2 || gpu >= g_count) continue;
+        if (!strcmp(kind, "xid") && fields >= 3) { type = EV_XID; data = strtoull(arg, NULL, 10); }
+        else if (!strcmp(kind, "ecc") && fields >= 3) type = !strcmp(arg, "single") ? EV_SINGLE_ECC : EV_DOUBLE_ECC;
+        else if (!strcmp(kind, "lost")) { type = EV_XID; data = 79; }
+        else continue;
+        if (fields < 5) gi = ci = 0xFFFFFFFFu;
+        if (!(set->mask[gpu] & type)) continue;
+        out->device = &g_dev[gpu * SLOTS];
+        out->eventType = type; out->eventData = data;
+        out->gpuInstanceId = gi; out->computeInstanceId = ci;
+        found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms)
+{
+    REQUIRE_INIT();
+    if (!valid_set(set) || !data) return NVML_ERROR_INVALID_ARGUMENT;
+    struct timespec start, now, nap = { 0, 10 * 1000 * 1000 };
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (next_event(set, data)) return NVML_SUCCESS;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long elapsed = (now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed >= timeoutms) return NVML_ERROR_TIMEOUT;
+        nanosleep(&nap, NULL);
+    }
+}
+
+EXPORT nvmlReturn_t nvmlEventSetWait(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms)
+{ return nvmlEventSetWait_v2(set, data, timeoutms); }

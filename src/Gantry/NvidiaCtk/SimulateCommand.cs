@@ -22,6 +22,7 @@ internal static class SimulateCommand
         .String("nvml-standin", "path of the NVML stand-in library (default: beside gantry)")
         .String("persistence", "persistence mode of the GPUs: on, or off (then every NVML start takes --nvml-init-delay)", "on")
         .String("nvml-init-delay", "milliseconds an NVML start takes while persistence is off (a real host: 1000-3000)", "0")
+        .List("event", "inject an NVML health event into the simulated host at DIR instead of writing one: 'xid GPU CODE [GI CI]', 'ecc GPU double', 'lost GPU', 'back GPU'; repeatable", splitComma: false)
         .Bool("update", "change the existing simulated host DIR in place: the flags given change, the rest stay as they were " +
                         "(a driver upgrade removes the old version's files; --mig none turns MIG off)")
         .Bool("help", "show help", ["h"]);
@@ -30,6 +31,11 @@ internal static class SimulateCommand
     {
         var f = Flags();
         f.Parse(args);
+        if (f.GetList("event") is { Count: > 0 } events && f.Positionals.Count == 1)
+        {
+            foreach (var e in events) SimulatedEvents.Inject(f.Positionals[0], e);
+            return 0;
+        }
         if (f.GetBool("help") || f.Positionals.Count != 1)
         {
             Console.WriteLine("USAGE: gantry simulate DIR [options]\n\nOPTIONS:\n" + f.Usage());
@@ -60,7 +66,7 @@ internal static class SimulateCommand
 
     // Every flag set, as --name=value, to be saved with the host for a later --update.
     static List<string> Canonical(FlagSet f) =>
-        f.Definitions.Where(d => d.Name is not ("help" or "update") && f.IsSet(d.Name))
+        f.Definitions.Where(d => d.Name is not ("help" or "update" or "event") && f.IsSet(d.Name))
             .SelectMany(d => d.Kind == FlagKind.List ? f.GetList(d.Name).Select(v => $"--{d.Name}={v}") : [$"--{d.Name}={f.Get(d.Name)}"])
             .ToList();
 

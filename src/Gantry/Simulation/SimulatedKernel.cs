@@ -88,6 +88,8 @@ internal static class SimulatedKernel
             Write(Path.Combine(dev, "vendor"), "0x10de\n");
             Write(Path.Combine(dev, "class"), "0x030200\n");
             Write(Path.Combine(dev, "device"), "0x20b0\n");
+            // Four GPUs per NUMA node, as the simulated PCIe topology (SimulatedTelemetry.Topology) has them.
+            Write(Path.Combine(dev, "numa_node"), $"{g.Index / 4}\n");
             Directory.CreateDirectory(Path.Combine(dev, $"drm/card{g.Minor + 1}"));
             Directory.CreateDirectory(Path.Combine(dev, $"drm/renderD{128 + g.Minor}"));
         }

@@ -101,6 +101,23 @@ internal sealed unsafe class NvmlSession : IDisposable
     /// <summary>The closest common PCI ancestor of two GPUs; null when the driver cannot tell.</summary>
     public GpuTopologyLevel? Topology(int a, int b) => _telemetry.Topology(Handle(a), Handle(b));
 
+    /// <summary>An event set with every GPU registered for the given nvmlEventType bits; null with the reason if NVML cannot.</summary>
+    public NvmlEventSet? CreateEventSet(ulong types, out string? error)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return NvmlEventSet.Create(_library, _handles, types, out error);
+    }
+
+    /// <summary>Whether GPU index answers NVML (nvmlDeviceGetMemoryInfo): 0, or NVML's code (15: the GPU is lost).</summary>
+    public int Probe(int index)
+    {
+        NvmlMemory memory;
+        return _api.DeviceGetMemoryInfo(Handle(index), &memory);
+    }
+
+    /// <summary>NVML's words for a return code.</summary>
+    public string Describe(int code) => _api.Describe(code);
+
     nint Handle(int index)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
