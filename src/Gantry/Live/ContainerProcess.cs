@@ -67,6 +67,40 @@ internal static class ContainerProcess
     /// The uid and gid owning /proc/PID, i.e. the container process's host ids: what the files made in the rootfs
     /// are owned by, so that a container in a user namespace owns them too.
     /// </summary>
+    /// <summary>
+    /// Our ids of the container's root when its process is in a user namespace other than ours (and its uid_map is
+    /// not the initial namespace's identity map), else null. Files made for such a container must belong to them: the
+    /// filesystems mounted in its namespace (runc's /dev tmpfs) refuse an owner the namespace does not map.
+    /// </summary>
+    public static (uint Uid, uint Gid)? MappedRoot(ContainerTarget t)
+    {
+        if (t.Standalone) return null;
+        // Only a namespace other than ours: read from inside the same namespace, the map is relative to its parent
+        // (a rootless engine's own namespace, where we are root already).
+        try
+        {
+            if (new FileInfo($"{HostProc}/{t.Pid}/ns/user").LinkTarget == new FileInfo($"{HostProc}/self/ns/user").LinkTarget) return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        return RootOf($"{HostProc}/{t.Pid}/uid_map") is { } uid && RootOf($"{HostProc}/{t.Pid}/gid_map") is { } gid ? (uid, gid) : null;
+    }
+
+    static uint? RootOf(string mapPath)
+    {
+        try
+        {
+            foreach (var line in File.ReadAllLines(mapPath))
+            {
+                var f = line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length != 3 || f[0] != "0") continue;
+                if (f[1] == "0" && f[2] == "4294967295") return null; // the initial namespace
+                return uint.TryParse(f[1], out var host) ? host : null;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return null;
+    }
+
     public static (uint Uid, uint Gid) Owner(ISyscalls sys, ContainerTarget t, ContainerRoot rootfs)
     {
         if (t.Standalone)

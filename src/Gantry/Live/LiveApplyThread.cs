@@ -80,8 +80,8 @@ internal sealed class LiveApplyThread(Log log, ISyscalls? syscalls = null)
                 SyscallResult.Check(sys.SetNs(ns.Value, CloneFlags.NewNs), "setns", $"mount namespace of process {target.Pid}");
                 // A user-namespaced container: what this thread makes belongs to the container's root, and the
                 // filesystems mounted in its namespace (runc's /dev) accept it only from an owner they map.
-                if (owner != (0u, 0u))
-                    SyscallResult.Check(sys.CreateFilesAs(owner.Item1, owner.Item2), "setfsuid", $"{owner.Item1}:{owner.Item2}, the owner of process {target.Pid}");
+                if (ContainerProcess.MappedRoot(target) is { } creator)
+                    SyscallResult.Check(sys.CreateFilesAs(creator.Uid, creator.Gid), "setfsuid", $"{creator.Uid}:{creator.Gid}, the root of process {target.Pid}'s user namespace");
             }
             catch (IOException e) { return $"container error: {e.Message}"; }
 
@@ -97,7 +97,7 @@ internal sealed class LiveApplyThread(Log log, ISyscalls? syscalls = null)
                 applier.Rollback();
                 return null;
             }
-            try { RunLdconfig(root, plan.Ldconfig, hostLdconfig, owner); }
+            try { RunLdconfig(root, plan.Ldconfig, hostLdconfig, ContainerProcess.MappedRoot(target)); }
             catch (Exception e)
             {
                 applier.Rollback();
@@ -130,12 +130,14 @@ internal sealed class LiveApplyThread(Log log, ISyscalls? syscalls = null)
         catch (Exception e) when (e is IOException or GantryException) { throw new LiveApplyException($"ldcache error: {e.Message}"); }
     }
 
-    void RunLdconfig(ContainerRoot root, LiveLdconfig? ld, LdconfigHostFiles? hostLdconfig, (uint Uid, uint Gid) owner)
+    // In a user-namespaced container ldconfig runs as the container's root (its files then belong to it); otherwise as
+    // root, whatever user the container's process runs as (that user may not write the image's /etc).
+    void RunLdconfig(ContainerRoot root, LiveLdconfig? ld, LdconfigHostFiles? hostLdconfig, (uint Uid, uint Gid)? containerRoot)
     {
         if (ld is null) return;
         // The rootfs as this namespace's root names it: where the jail is built.
         SyscallResult.Check(root.Sys.ReadLinkAt(At.FdCwd, root.Fd.ProcPath, out var rootPath), "readlink", root.HostPath);
-        var context = new LdconfigContext(log, root.Sys, "/proc/self/exe") { RunAs = owner == (0u, 0u) ? null : owner };
+        var context = new LdconfigContext(log, root.Sys, "/proc/self/exe") { RunAs = containerRoot };
         var scratch = "ldconfig-" + RandomName.Uuid();
         log.Info($"executing {ld.Path}{(ld.FromHost ? " from host" : "")} at {rootPath}");
         try

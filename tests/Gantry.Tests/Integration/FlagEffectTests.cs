@@ -176,6 +176,10 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         ["nvidia-ctk system create-dev-char-symlinks --help"] = new Effect("nvidia-ctk system create-dev-char-symlinks --dry-run --dev-root={tmp}/empty",
             "nvidia-ctk system create-dev-char-symlinks --dry-run --dev-root={tmp}/empty --help"),
 
+        ["nvidia-ctk cdi validate --host"] = new Elsewhere("Integration/CdiRefreshTests.cs", "--host"),
+        ["nvidia-ctk cdi validate --driver-root"] = new Elsewhere("Integration/CdiRefreshTests.cs", "--driver-root"),
+        ["nvidia-ctk cdi validate --spec-dir"] = new Effect("nvidia-ctk cdi validate --host --spec-dir={tmp}/empty", "nvidia-ctk cdi validate --host --spec-dir={tmp}/other"),
+
         ["nvidia-ctk info --driver-root"] = new Effect("nvidia-ctk info --driver-root={tmp}/empty", "nvidia-ctk info --driver-root={host}"),
         ["nvidia-ctk info --dev-root"] = new Effect("nvidia-ctk info --driver-root={host}", "nvidia-ctk info --driver-root={host} --dev-root={tmp}/empty"),
         ["nvidia-ctk info --swarm-resource-kind"] = new Effect("nvidia-ctk info --driver-root={host}", "nvidia-ctk info --driver-root={host} --swarm-resource-kind=GPU"),
@@ -190,7 +194,7 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         ["nvidia-ctk system create-device-nodes"] = ["Integration/SystemCommandTests.cs"],
         ["nvidia-ctk system create-dev-char-symlinks"] = ["Integration/SystemCommandTests.cs"],
         ["gantry simulate"] = ["Integration/SimulateTests.cs", "Integration/CdiGenerateTests.cs", "Integration/CdiGenerateModeTests.cs",
-            "Integration/WslTests.cs", "Simulation/NvmlStandIn.cs"],
+            "Integration/WslTests.cs", "Simulation/NvmlStandIn.cs", "Integration/InventoryTests.cs", "Kubernetes/DevicePluginTests.cs"],
         ["nvidia-container-runtime-hook"] = ["RuntimeHook/RuntimeHookCommandTests.cs"],
         // Global options that act in configure: the live tests and the hook's end-to-end tests run them.
         ["nvidia-container-cli"] = ["Integration/ConfigureTests.cs", "EndToEnd/DockerGpusTests.Devices.cs", "Integration/ContainerCliTests.cs"],

@@ -9,8 +9,7 @@ internal sealed class BenchFactAttribute : FactAttribute
 {
     public BenchFactAttribute()
     {
-        if (Environment.GetEnvironmentVariable("GANTRY_BENCH") != "1") Skip = "a benchmark: bench/kubernetes.sh runs it";
-        else if (!File.Exists(DevicePluginProcess.Binary)) Skip = $"{DevicePluginProcess.Binary} is missing";
+        if (!File.Exists(DevicePluginProcess.Binary)) Skip = $"{DevicePluginProcess.Binary} is missing";
     }
 }
 
@@ -29,6 +28,9 @@ public sealed class DevicePluginBench(ITestOutputHelper output)
         if (Environment.GetEnvironmentVariable("GANTRY_BENCH_OUT") is { Length: > 0 } f) File.AppendAllText(f, line + "\n");
     }
 
+    // In the test suite a smoke run (a few calls, no health loop); bench/kubernetes.sh sets GANTRY_BENCH=1 for the figures.
+    static readonly bool Full = Environment.GetEnvironmentVariable("GANTRY_BENCH") == "1";
+
     [BenchFact]
     public async Task Eight_gpu_node()
     {
@@ -38,7 +40,7 @@ public sealed class DevicePluginBench(ITestOutputHelper output)
         var events = Directory.GetFiles(root, "gantry-nvml-facts.txt", SearchOption.AllDirectories).Single().Replace("facts", "events");
 
         var starts = new List<double>();
-        for (var i = 0; i < 7; i++)
+        for (var i = 0; i < (Full ? 7 : 1); i++)
         {
             var dir = KubeHost.KubeletDir();
             await using var k = new TestKubelet(dir);
@@ -56,9 +58,9 @@ public sealed class DevicePluginBench(ITestOutputHelper output)
         var conn = kubelet.Plugin("nvidia.com/gpu");
         conn.WaitFor(d => d.Count == 8);
         var random = new Random(1);
-        for (var i = 0; i < 200; i++) conn.Allocate([random.Next(8).ToString()]); // warm-up
+        for (var i = 0; i < (Full ? 200 : 10); i++) conn.Allocate([random.Next(8).ToString()]); // warm-up
         var lat = new List<double>();
-        for (var i = 0; i < 2000; i++)
+        for (var i = 0; i < (Full ? 2000 : 50); i++)
         {
             var ids = Enumerable.Range(0, 8).OrderBy(_ => random.Next()).Take(random.Next(1, 5)).Select(x => x.ToString()).ToArray();
             var t = Stopwatch.GetTimestamp();
@@ -68,7 +70,7 @@ public sealed class DevicePluginBench(ITestOutputHelper output)
         Say($"Allocate round trip (client side, 2000 calls of 1-4 GPUs): median {Median(lat):0.00} ms, p99 {P99(lat):0.00} ms (goal p99 < 5 ms)");
 
         var delays = new List<double>();
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < (Full ? 5 : 0); i++)
         {
             var gpu = i % 8;
             var t = Stopwatch.StartNew();
@@ -77,7 +79,7 @@ public sealed class DevicePluginBench(ITestOutputHelper output)
             delays.Add(t.Elapsed.TotalMilliseconds);
             conn.WaitFor(d => d.All(x => x.Health == "Healthy"), TimeSpan.FromSeconds(10));
         }
-        Say($"injected Xid to ListAndWatch update: median {Median(delays):0} ms, max {delays.Max():0} ms (goal < 1000 ms)");
+        if (delays.Count > 0) Say($"injected Xid to ListAndWatch update: median {Median(delays):0} ms, max {delays.Max():0} ms (goal < 1000 ms)");
 
         var rss = File.ReadAllLines($"/proc/{plugin.Process.Id}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
         Say($"resident memory after the run: {long.Parse(rss) / 1024.0:0.0} MB (goal < 40 MB)");
