@@ -21,6 +21,12 @@ internal static class DriverQuery
         var roots = new HostRoots(root);
         if (g.LoadKmods) KernelModuleLoader.ForContainerCli(roots, g.Log);
 
+        // A WSL2 guest has its driver in /usr/lib/wsl and /dev/dxg instead of /dev/nvidia*: said plainly rather than
+        // as a missing driver, with the routes that do handle it.
+        if (WslDriver.IsWsl(roots))
+            throw new ContainerCliException($"initialization error: {root} is a WSL2 host (/dev/dxg, the driver under /usr/lib/wsl), which Gantry's " +
+                                            "nvidia-container-cli (and so the --gpus hook) does not handle yet; use the runtime in its default mode " +
+                                            "(--runtime=nvidia, jit-cdi) or a CDI spec from 'nvidia-ctk cdi generate --mode=wsl'");
         // The original dlopens libnvidia-ml.so.1 inside the root; without it there is no driver to talk to.
         var locator = new LibraryLocator(roots, null, g.Log);
         if (locator.Locate("libnvidia-ml.so.1").Count == 0)

@@ -6,6 +6,19 @@ namespace Gantry.Tests.Integration;
 public sealed class WslTests
 {
     [BinaryFact]
+    public void Nvidia_container_cli_names_a_wsl_host_and_the_routes_that_handle_it()
+    {
+        using var d = Sim.Host("--wsl", "--gpus", "1", "--device-nodes", "plain");
+        foreach (var sub in new[] { "info", "list" })
+        {
+            var r = TestEnvironment.Run(Path.Combine(TestEnvironment.BinDir, "nvidia-container-cli"), $"--root={d["host"]}", sub);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("is a WSL2 host", r.Stderr);
+            Assert.Contains("nvidia-ctk cdi generate --mode=wsl", r.Stderr);
+        }
+    }
+
+    [BinaryFact]
     public void The_simulated_guest_has_the_wsl_shape()
     {
         using var d = Sim.Host("--wsl", "--gpus", "1", "--device-nodes", "plain");
