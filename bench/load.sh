@@ -12,14 +12,8 @@ levels=${1:-1 16 64}
 command -v dockerd >/dev/null && command -v containerd >/dev/null || { echo "bench/load.sh: needs dockerd and containerd" >&2; exit 1; }
 [ -x out/nvidia-container-runtime ] || ./build.sh >/dev/null
 repo=$PWD
-work=$(mktemp -d /tmp/gld.XXXXXX)
-cleanup() {
-  [ -f "$work/dockerd.pid" ] && kill "$(cat "$work/dockerd.pid")" 2>/dev/null && sleep 2
-  [ -n "${ctrd_pid:-}" ] && kill "$ctrd_pid" 2>/dev/null && sleep 1
-  grep -o " $work[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/private-docker.sh
+private_docker_work gld
 
 ./out/gantry simulate "$work/host" --gpus 2 --device-nodes char >/dev/null
 mkdir -p "$work/cdi" "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/dev" "$work/rootfs/sys" "$work/rootfs/tmp"
@@ -29,12 +23,7 @@ printf '[nvidia-container-cli]\nroot = "%s"\n[nvidia-ctk]\npath = "%s"\n[nvidia-
   "$work/host" "$repo/out/nvidia-ctk" "$work/cdi" >"$work/config.toml"
 ./out/nvidia-ctk --quiet runtime configure --runtime=docker --config="$work/daemon.json" --nvidia-runtime-path="$repo/out/nvidia-container-runtime"
 export NVIDIA_CTK_CONFIG_FILE_PATH=$work/config.toml
-containerd --root "$work/cr" --state "$work/cs" --address "$work/c.sock" >"$work/containerd.log" 2>&1 & ctrd_pid=$!
-for _ in $(seq 100); do [ -S "$work/c.sock" ] && break; sleep 0.1; done
-PATH="$repo/out:$PATH" dockerd --data-root "$work/d" --exec-root "$work/e" --pidfile "$work/dockerd.pid" -H "unix://$work/d.sock" \
-  --iptables=false --ip6tables=false --bridge=none --containerd="$work/c.sock" --config-file "$work/daemon.json" >"$work/dockerd.log" 2>&1 &
-for _ in $(seq 300); do [ -S "$work/d.sock" ] && break; sleep 0.1; done
-tar -C "$work/rootfs" -ch . | docker -H "unix://$work/d.sock" import - gantry-bench/busybox >/dev/null
+private_docker_start "$work/daemon.json"
 mounts_before=$(grep -c " $work" /proc/mounts || true)
 
 # One batch: N runs at once; each GPU run must see /dev/nvidia0 (or fails). Prints "WALL_MS FAILURES".
@@ -43,7 +32,7 @@ batch() { # n, docker run options...
   local pids=()
   t0=$(date +%s%N)
   for i in $(seq "$n"); do
-    docker -H "unix://$work/d.sock" run --rm "$@" gantry-bench/busybox sh -c '[ -e /dev/nvidia0 ] || [ "$PLAIN" = 1 ]' >/dev/null 2>"$work/err.$i" &
+    dk run --rm "$@" gantry-bench/busybox sh -c '[ -e /dev/nvidia0 ] || [ "$PLAIN" = 1 ]' >/dev/null 2>"$work/err.$i" &
     pids+=($!)
   done
   for i in "${!pids[@]}"; do
@@ -67,7 +56,7 @@ for n in $levels; do
   done
 done
 sleep 2
-left_containers=$(docker -H "unix://$work/d.sock" ps -aq | wc -l)
+left_containers=$(dk ps -aq | wc -l)
 left_mounts=$(( $(grep -c " $work" /proc/mounts || true) - mounts_before ))
 left_run=$(find /run/gantry -mindepth 1 -not -type d -not -path '/run/gantry/shim*' -not -path '/run/gantry/inventory*' 2>/dev/null | wc -l)
 echo "failed runs: $total_fail; left behind: $left_containers containers, $left_mounts mounts under the work directory, $left_run files in /run/gantry (beside its caches)"

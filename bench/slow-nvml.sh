@@ -13,14 +13,8 @@ runs=${1:-20}; delay=${2:-1500}
 command -v dockerd >/dev/null && command -v containerd >/dev/null || { echo "bench/slow-nvml.sh: needs dockerd and containerd" >&2; exit 1; }
 [ -x out/nvidia-container-runtime ] || ./build.sh >/dev/null
 repo=$PWD
-work=$(mktemp -d /tmp/gsn.XXXXXX)
-cleanup() {
-  [ -f "$work/dockerd.pid" ] && kill "$(cat "$work/dockerd.pid")" 2>/dev/null && sleep 2
-  [ -n "${ctrd_pid:-}" ] && kill "$ctrd_pid" 2>/dev/null && sleep 1
-  grep -o " $work[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/private-docker.sh
+private_docker_work gsn
 
 ./out/gantry simulate "$work/host" --gpus 2 --device-nodes char --persistence off --nvml-init-delay "$delay" >/dev/null
 mkdir -p "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/dev" "$work/rootfs/sys" "$work/rootfs/tmp"
@@ -30,18 +24,13 @@ printf '[nvidia-container-cli]\nroot = "%s"\n[nvidia-ctk]\npath = "%s"\n' "$work
 
 # The runtime gets containerd's environment, the hook dockerd's: both read this config and keep NVML's answers here.
 export NVIDIA_CTK_CONFIG_FILE_PATH=$work/config.toml GANTRY_INVENTORY_DIR=$work/inventory
-containerd --root "$work/cr" --state "$work/cs" --address "$work/c.sock" >"$work/containerd.log" 2>&1 & ctrd_pid=$!
-for _ in $(seq 100); do [ -S "$work/c.sock" ] && break; sleep 0.1; done
-PATH="$repo/out:$PATH" dockerd --data-root "$work/d" --exec-root "$work/e" --pidfile "$work/dockerd.pid" -H "unix://$work/d.sock" \
-  --iptables=false --ip6tables=false --bridge=none --containerd="$work/c.sock" --config-file "$work/daemon.json" >"$work/dockerd.log" 2>&1 &
-for _ in $(seq 300); do [ -S "$work/d.sock" ] && break; sleep 0.1; done
-tar -C "$work/rootfs" -ch . | docker -H "unix://$work/d.sock" import - gantry-bench/busybox >/dev/null
+private_docker_start "$work/daemon.json"
 
 declare -A samples
 drun() { # name, docker run options...
   local name=$1 t0 t1; shift
   t0=$(date +%s%N)
-  docker -H "unix://$work/d.sock" run --rm "$@" gantry-bench/busybox sh -c '[ -e /dev/nvidia0 ]' >/dev/null 2>"$work/err" ||
+  dk run --rm "$@" gantry-bench/busybox sh -c '[ -e /dev/nvidia0 ]' >/dev/null 2>"$work/err" ||
     { [ "$name" = "runc" ] || { echo "$name failed or saw no GPU: $(cat "$work/err")" >&2; exit 1; }; }
   t1=$(date +%s%N); samples[$name]+="$(( (t1 - t0) / 1000 )) "
 }

@@ -84,8 +84,10 @@ internal static class DriverDiscovery
         };
     }
 
-    static bool LoadNvml(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
+    /// <summary>The default <see cref="NvmlQuery"/>: load the library and ask it.</summary>
+    internal static bool LoadNvml(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error) => Nvml.NvmlLibrary.TryQuery(library, out snapshot, out error);
+
     /// <summary>The libraries the original mounts by name with enable-explicit-driver-libraries (their links resolved).</summary>
     public static readonly string[] ExplicitLibraryNames =
     [

@@ -2,7 +2,7 @@ using Gantry.Engines;
 using Gantry.Host;
 using Gantry.Tests.Kubernetes;
 using Gantry.Tests.Support;
-using K = Gantry.Tests.Kubernetes.Kubelet;
+using K = Gantry.DevicePlugin.V1Beta1;
 
 namespace Gantry.Tests.EndToEnd;
 

@@ -251,9 +251,9 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
         var p = kubelet.Plugin(Gpu);
         p.WaitFor(d => d.Count == 4);
         // Simulated PCIe tree: GPUs 0,1 behind one switch, 2,3 behind another.
-        string[] Pick(string[] available, int n, params string[] must) => p.Client.GetPreferredAllocation(new Kubelet.PreferredAllocationRequest
+        string[] Pick(string[] available, int n, params string[] must) => p.Client.GetPreferredAllocation(new Gantry.DevicePlugin.V1Beta1.PreferredAllocationRequest
         {
-            ContainerRequests = { new Kubelet.ContainerPreferredAllocationRequest { AvailableDeviceIDs = { available }, MustIncludeDeviceIDs = { must }, AllocationSize = n } },
+            ContainerRequests = { new Gantry.DevicePlugin.V1Beta1.ContainerPreferredAllocationRequest { AvailableDeviceIDs = { available }, MustIncludeDeviceIDs = { must }, AllocationSize = n } },
         }).ContainerResponses[0].DeviceIDs.Order().ToArray();
         Assert.Equal(["2", "3"], Pick(["0", "2", "3"], 2));
         Assert.Equal(["0", "1"], Pick(["0", "1", "2", "3"], 2, "1"));

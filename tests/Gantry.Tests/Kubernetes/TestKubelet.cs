@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using K = Gantry.Tests.Kubernetes.Kubelet;
+using K = Gantry.DevicePlugin.V1Beta1;
 
 namespace Gantry.Tests.Kubernetes;
 

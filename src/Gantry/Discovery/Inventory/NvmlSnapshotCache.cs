@@ -1,6 +1,5 @@
 using System.Text;
 using Gantry.Common;
-using Gantry.Discovery.Nvml;
 using Gantry.Host;
 
 namespace Gantry.Discovery.Inventory;
@@ -32,10 +31,8 @@ internal sealed class NvmlSnapshotCache
     /// <param name="caller">Names the caller's record (its config path), so callers with different extras do not
     /// overwrite each other's record at every start.</param>
     public NvmlSnapshotCache(string directory, string? extraSignal, uint owner, Log log, NvmlQuery? load = null, string caller = "") =>
-        (_dir, _extra, _owner, _log, _load, _caller) = (Path.GetFullPath(directory), extraSignal, owner, log, load ?? LoadNvml, caller);
+        (_dir, _extra, _owner, _log, _load, _caller) = (Path.GetFullPath(directory), extraSignal, owner, log, load ?? DriverDiscovery.LoadNvml, caller);
 
-    static bool LoadNvml(HostRoots roots, string library, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
-        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error) => NvmlLibrary.TryQuery(library, out snapshot, out error);
 
     /// <summary>The cache for a root process (none for other users, or with GANTRY_NO_INVENTORY_CACHE=1).</summary>
     /// <param name="configPath">The config file the caller read: editing it invalidates every record.</param>
