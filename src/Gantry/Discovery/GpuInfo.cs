@@ -14,6 +14,8 @@ internal sealed record GpuInfo
     public string? ComputeCapability { get; init; }
     public ulong? MemoryBytes { get; init; }
     public bool MigEnabled { get; init; }
+    /// <summary>NVML answered the MIG mode query (enabled or not); false when the GPU has no MIG or NVML was not asked.</summary>
+    public bool MigCapable { get; init; }
     public IReadOnlyList<MigInfo> MigDevices { get; init; } = [];
 }
 

@@ -173,6 +173,43 @@ public sealed class InventoryCacheTests : IDisposable
         Assert.Equal(2, _loads);
     }
 
+    // MIG mode switched with no instance on either side changes no signal: a record naming such a GPU is good
+    // only for a short while (a burst of starts), then NVML is asked again.
+    [Fact]
+    public void A_mig_capable_gpu_without_mig_devices_is_asked_again_after_the_max_age()
+    {
+        var now = DateTime.UtcNow;
+        bool Capable(HostRoots roots, string library, [NotNullWhen(true)] out NvmlSnapshot? snapshot, [NotNullWhen(false)] out string? error)
+        {
+            var ok = Load(roots, library, out snapshot, out error);
+            snapshot = snapshot! with { Gpus = snapshot.Gpus.Select(g => g with { MigCapable = g.Index == 0 }).ToList() };
+            return ok;
+        }
+        var cache = new NvmlSnapshotCache(CacheDir, null, 0, Log.Silent, Capable, migMaxAge: TimeSpan.FromSeconds(30), now: () => now);
+        Assert.True(Ask(cache).Gpus[0].MigCapable);
+        now = DateTime.UtcNow.AddSeconds(10);
+        Ask(cache);
+        Assert.Equal(1, _loads);
+        now = DateTime.UtcNow.AddSeconds(31);
+        Ask(cache);
+        Assert.Equal(2, _loads);
+        // A record stamped in the future (clock stepped back) is not trusted to be young.
+        now = DateTime.UtcNow.AddSeconds(-60);
+        Ask(cache);
+        Assert.Equal(3, _loads);
+    }
+
+    [Fact]
+    public void A_host_without_mig_capable_gpus_keeps_its_record_however_old()
+    {
+        var now = DateTime.UtcNow;
+        var cache = new NvmlSnapshotCache(CacheDir, null, 0, Log.Silent, Load, migMaxAge: TimeSpan.FromSeconds(30), now: () => now);
+        Ask(cache);
+        now = now.AddDays(3);
+        Ask(cache);
+        Assert.Equal(1, _loads);
+    }
+
     [Fact]
     public void The_codec_keeps_every_field_and_refuses_other_signals()
     {
@@ -183,7 +220,7 @@ public sealed class InventoryCacheTests : IDisposable
                 new GpuInfo
                 {
                     Index = 0, Minor = 3, Uuid = "GPU-a", BusId = "00000000:07:00.0", Name = "A100", Brand = "tesla", ComputeCapability = "8.0",
-                    MemoryBytes = 42949672960, MigEnabled = true, MigDevices =
+                    MemoryBytes = 42949672960, MigEnabled = true, MigCapable = true, MigDevices =
                     [
                         new MigInfo { ParentIndex = 0, Index = 0, Uuid = "MIG-x", GpuInstanceId = 1, ComputeInstanceId = 0, Profile = "1g.5gb", MemoryBytes = 5 << 30 },
                     ],

@@ -17,6 +17,14 @@ internal sealed class NvmlSnapshotCache
     public const string DirectoryVariable = "GANTRY_INVENTORY_DIR";
     public const string DisableVariable = "GANTRY_NO_INVENTORY_CACHE";
     public const string DefaultDirectory = "/run/gantry/inventory";
+    public const string MigMaxAgeVariable = "GANTRY_INVENTORY_MIG_MAX_AGE";
+    /// <summary>
+    /// How long a record stays good when a GPU in it could switch MIG mode unseen: MIG-capable with no MIG device.
+    /// Switching the mode on with no instance made (or off with none left) changes nothing in procfs or /dev, so
+    /// for such hosts the signals alone cannot prove a record current; a short age bounds how stale it can be, and
+    /// a burst of starts still asks NVML once. Any other host keeps its record until a signal changes.
+    /// </summary>
+    public static readonly TimeSpan DefaultMigMaxAge = TimeSpan.FromSeconds(30);
     const int MaxRecordBytes = 1 << 20;
 
     readonly string _dir;
@@ -25,13 +33,19 @@ internal sealed class NvmlSnapshotCache
     readonly uint _owner;
     readonly Log _log;
     readonly NvmlQuery _load;
+    readonly TimeSpan _migMaxAge;
+    readonly Func<DateTime> _now;
 
     /// <param name="load">How NVML is really asked (tests count the calls); default: load the library.</param>
     /// <param name="extraSignal">What else the caller's answers depend on (its config file's stamp).</param>
     /// <param name="caller">Names the caller's record (its config path), so callers with different extras do not
     /// overwrite each other's record at every start.</param>
-    public NvmlSnapshotCache(string directory, string? extraSignal, uint owner, Log log, NvmlQuery? load = null, string caller = "") =>
-        (_dir, _extra, _owner, _log, _load, _caller) = (Path.GetFullPath(directory), extraSignal, owner, log, load ?? DriverDiscovery.LoadNvml, caller);
+    /// <param name="migMaxAge">See <see cref="DefaultMigMaxAge"/>.</param>
+    /// <param name="now">The clock records are aged by (tests move it).</param>
+    public NvmlSnapshotCache(string directory, string? extraSignal, uint owner, Log log, NvmlQuery? load = null, string caller = "",
+        TimeSpan? migMaxAge = null, Func<DateTime>? now = null) =>
+        (_dir, _extra, _owner, _log, _load, _caller, _migMaxAge, _now) = (Path.GetFullPath(directory), extraSignal, owner, log,
+            load ?? DriverDiscovery.LoadNvml, caller, migMaxAge ?? DefaultMigMaxAge, now ?? (() => DateTime.UtcNow));
 
 
     /// <summary>The cache for a root process (none for other users, or with GANTRY_NO_INVENTORY_CACHE=1).</summary>
@@ -41,7 +55,9 @@ internal sealed class NvmlSnapshotCache
         if (Interop.GetEuid() != 0 || Environment.GetEnvironmentVariable(DisableVariable) is "1" or "true") return null;
         var dir = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
         var config = configPath is null ? null : $"{configPath} {(FileStamp.TryStat(configPath, out var s) ? s.ToString() : "-")}";
-        return new NvmlSnapshotCache(dir, config, 0, log, caller: configPath ?? "");
+        var migMaxAge = double.TryParse(Environment.GetEnvironmentVariable(MigMaxAgeVariable), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        return new NvmlSnapshotCache(dir, config, 0, log, caller: configPath ?? "", migMaxAge: migMaxAge);
     }
 
     /// <summary>The query for <see cref="DiscoveryOptions.QueryNvml"/>: through this process's cache, or null (load NVML).</summary>
@@ -78,9 +94,17 @@ internal sealed class NvmlSnapshotCache
             _log.Debug($"ignoring {file}: not a regular file of uid {_owner} that only its owner can read and write");
             return null;
         }
-        try { return SnapshotCodec.Decode(File.ReadAllBytes(file), signals); }
+        NvmlSnapshot? snapshot;
+        try { snapshot = SnapshotCodec.Decode(File.ReadAllBytes(file), signals); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        if (snapshot is null || !MigModeCanToggleUnseen(snapshot)) return snapshot;
+        var age = _now() - DateTimeOffset.FromUnixTimeSeconds(s.MtimeSec).UtcDateTime.AddTicks(s.MtimeNsec / 100);
+        if (age >= TimeSpan.Zero && age < _migMaxAge) return snapshot;
+        _log.Debug($"{file} is {age.TotalSeconds:F0} s old and a GPU in it could have switched MIG mode unseen: asking NVML again");
+        return null;
     }
+
+    static bool MigModeCanToggleUnseen(NvmlSnapshot snapshot) => snapshot.Gpus.Any(g => g.MigCapable && g.MigDevices.Count == 0);
 
     void Write(string file, string signals, NvmlSnapshot snapshot)
     {

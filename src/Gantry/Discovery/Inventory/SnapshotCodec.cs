@@ -8,7 +8,7 @@ namespace Gantry.Discovery.Inventory;
 /// </summary>
 internal static class SnapshotCodec
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     public static byte[] Encode(string signals, NvmlSnapshot snapshot)
     {
@@ -29,6 +29,7 @@ internal static class SnapshotCodec
                 Optional(w, "name", g.Name); Optional(w, "brand", g.Brand); Optional(w, "cc", g.ComputeCapability);
                 if (g.MemoryBytes is { } mem) w.WriteNumber("memory", mem);
                 w.WriteBoolean("migEnabled", g.MigEnabled);
+                w.WriteBoolean("migCapable", g.MigCapable);
                 w.WriteStartArray("mig");
                 foreach (var m in g.MigDevices)
                 {
@@ -71,7 +72,7 @@ internal static class SnapshotCodec
                 {
                     Index = Int(g, "index")!.Value, Minor = Int(g, "minor")!.Value, Uuid = Need(Str(g, "uuid")), BusId = Need(Str(g, "busId")),
                     Name = Str(g, "name"), Brand = Str(g, "brand"), ComputeCapability = Str(g, "cc"), MemoryBytes = ULong(g, "memory"),
-                    MigEnabled = g.GetProperty("migEnabled").GetBoolean(), MigDevices = migs,
+                    MigEnabled = g.GetProperty("migEnabled").GetBoolean(), MigCapable = g.GetProperty("migCapable").GetBoolean(), MigDevices = migs,
                 });
             }
             return new NvmlSnapshot { DriverVersion = Need(Str(r, "driver")), CudaDriverVersion = Int(r, "cuda")!.Value, Gpus = gpus };

@@ -41,23 +41,23 @@ internal sealed unsafe class NvmlReader(NvmlApi api)
         var cc = Optional(api.DeviceGetCudaComputeCapability(device, &major, &minorCc), "nvmlDeviceGetCudaComputeCapability", where)
             ? $"{major}.{minorCc}" : null;
 
-        var (migEnabled, migs) = ReadMig(device, index, where);
+        var (migCapable, migEnabled, migs) = ReadMig(device, index, where);
         return new GpuInfo
         {
             Index = index, Minor = (int)minor, Uuid = uuid, BusId = busId, Name = name, Brand = brandName,
-            ComputeCapability = cc, MemoryBytes = ReadMemory(device, where), MigEnabled = migEnabled, MigDevices = migs,
+            ComputeCapability = cc, MemoryBytes = ReadMemory(device, where), MigEnabled = migEnabled, MigCapable = migCapable, MigDevices = migs,
         };
     }
 
-    (bool Enabled, IReadOnlyList<MigInfo> Devices) ReadMig(nint device, int parentIndex, string where)
+    (bool Capable, bool Enabled, IReadOnlyList<MigInfo> Devices) ReadMig(nint device, int parentIndex, string where)
     {
-        if (!api.HasMig) return (false, []);
+        if (!api.HasMig) return (false, false, []);
         uint current, pending;
         var rc = api.DeviceGetMigMode(device, &current, &pending);
         // Not MIG-capable is an answer, not an error (as libnvidia-container treats it).
-        if (rc is NvmlReturn.NotSupported or NvmlReturn.FunctionNotFound) return (false, []);
+        if (rc is NvmlReturn.NotSupported or NvmlReturn.FunctionNotFound) return (false, false, []);
         Check(rc, "nvmlDeviceGetMigMode", where);
-        if (current != NvmlBuffers.MigEnable) return (false, []);
+        if (current != NvmlBuffers.MigEnable) return (true, false, []);
 
         uint max;
         Check(api.DeviceGetMaxMigDeviceCount(device, &max), "nvmlDeviceGetMaxMigDeviceCount", where);
@@ -81,7 +81,7 @@ internal sealed unsafe class NvmlReader(NvmlApi api)
                 Profile = ProfileFromName(name), MemoryBytes = ReadMemory(mig, whereMig),
             });
         }
-        return (true, migs);
+        return (true, true, migs);
     }
 
     /// <summary>NVML names a MIG device "&lt;GPU name&gt; MIG &lt;profile&gt;", e.g. "NVIDIA A100-SXM4-40GB MIG 1g.5gb".</summary>
