@@ -70,8 +70,6 @@ internal static class CommonEditsBuilder
     }
 
     // The links a driver install (or ldconfig) would have made: libcuda.so, libGLX_indirect.so.0, SONAME and .so links.
-    internal static List<(string Target, string Link)> LibrarySymlinks(DriverInventory inv) => LibrarySymlinks(inv.Roots, inv.Libraries);
-
     internal static List<(string Target, string Link)> LibrarySymlinks(Host.HostRoots roots, IEnumerable<string> libraries)
     {
         var links = new List<(string, string)>();
