@@ -18,6 +18,12 @@ internal static class FeatureDiscovery
         .String("sleep-interval", "time between two labellings", "60s", env: ["GFD_SLEEP_INTERVAL"])
         .String("machine-type-file", "the file that names the machine type", "/sys/class/dmi/id/product_name", env: ["GFD_MACHINE_TYPE_FILE"]);
 
+    // The plugin's flags that the labeller refuses are left out of its usage.
+    static string Usage() => string.Concat(Flags().Usage().Split('\n').Where(l => l.Length > 0)
+        .Where(l => !PluginSettings.PluginOnlyFlags.Any(p => l.TrimStart().StartsWith($"--{p} ", StringComparison.Ordinal) ||
+                                                             l.TrimStart().StartsWith($"--{p}\t", StringComparison.Ordinal)))
+        .Select(l => l + "\n"));
+
     public static int Run(string[] args)
     {
         var log = new Log(Console.Error, LogLevel.Info);
@@ -26,8 +32,10 @@ internal static class FeatureDiscovery
         TimeSpan interval;
         try
         {
+            if (args is ["-h" or "-help" or "--help"]) { Console.Error.Write($"Usage of gpu-feature-discovery:\n{Usage()}"); return 0; }
             f = Flags().Parse(args);
-            if (args is ["-h" or "--help"]) { Console.Error.Write($"Usage of gpu-feature-discovery:\n{Flags().Usage()}"); return 0; }
+            if (PluginSettings.PluginOnlyFlags.FirstOrDefault(f.IsSetOnCommandLine) is { } pluginOnly)
+                throw new UsageException($"--{pluginOnly} is a flag of nvidia-device-plugin; gpu-feature-discovery does not use it");
             if (f.GetBool("version")) { Console.WriteLine($"gpu-feature-discovery version {Program.Version} (Gantry)"); return 0; }
             settings = PluginSettings.From(f);
             interval = ParseInterval(f.GetOr("sleep-interval", "60s"));

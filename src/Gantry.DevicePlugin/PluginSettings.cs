@@ -37,6 +37,11 @@ internal sealed record PluginSettings
     public bool UsesCdi => DeviceListStrategies.Any(s => s.StartsWith("cdi-", StringComparison.Ordinal));
     public string KubeletSocket => Path.Combine(KubeletDir, KubeletSocketName);
 
+    /// <summary>The flags that only the device plugin acts on (the kubelet, the Allocate answers, health checks);
+    /// gpu-feature-discovery refuses them on its command line, as upstream's labeller has none of them.</summary>
+    public static readonly string[] PluginOnlyFlags =
+        ["pass-device-specs", "device-list-strategy", "device-id-strategy", "cdi-annotation-prefix", "nvidia-cdi-hook-path", "cdi-spec-dir", "kubelet-socket", "health-recovery"];
+
     public static FlagSet Flags() => new FlagSet()
         .String("mig-strategy", "the desired strategy for exposing MIG devices: none, single or mixed", "none", env: ["MIG_STRATEGY"])
         .Bool("fail-on-init-error", "fail the plugin if an error is encountered during initialization, otherwise block indefinitely", env: ["FAIL_ON_INIT_ERROR"], dflt: true)

@@ -90,9 +90,10 @@ internal static class Program
             if (File.Exists(o.SocketPath)) File.Delete(o.SocketPath);
             servers[0].StartAsync(stop.Token).GetAwaiter().GetResult();
             started = true;
+            // Announced before the "Serving" lines, so that whoever waits for them finds the spec file too.
+            if (o.SpecFile is not null) AtomicFile.WriteText(o.SpecFile, $"unix://{o.SocketPath}\n");
             log.Info($"Serving plugin API at {o.SocketDir}");
             log.Info($"Serving remote API at {string.Join(", ", servers[1].Addresses.Select(a => a.Replace("http://", "")))}");
-            if (o.SpecFile is not null) AtomicFile.WriteText(o.SpecFile, $"unix://{o.SocketPath}\n");
             stop.Token.WaitHandle.WaitOne();
             log.Info("Shutting down");
             Task.WaitAll(servers.Select(s => s.StopAsync(Grace)).ToArray());

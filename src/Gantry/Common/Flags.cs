@@ -93,6 +93,9 @@ internal sealed class FlagSet
 
     public bool IsSet(string name) => _values.ContainsKey(Def(name).Name);
 
+    /// <summary>Set on the command line (not only by its environment variable).</summary>
+    public bool IsSetOnCommandLine(string name) => _setOnCommandLine.Contains(Def(name).Name);
+
     public string? Get(string name)
     {
         var def = Def(name);

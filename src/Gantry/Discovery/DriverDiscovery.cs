@@ -18,6 +18,9 @@ internal sealed record DiscoveryOptions
     public bool IpcSockets { get; init; } = true;
     /// <summary>Also locate the libraries the original names explicitly (feature flag enable-explicit-driver-libraries).</summary>
     public bool ExplicitLibraries { get; init; }
+    /// <summary>Also the 32-bit driver libraries of the ld.so.cache (jit-cdi with the compat32 capability; the
+    /// original's CDI modes leave them out).</summary>
+    public bool Compat32 { get; init; }
 }
 
 /// <summary>Asks the NVML library at <paramref name="library"/> (under <paramref name="roots"/>) for its snapshot; failures are an error text.</summary>
@@ -72,6 +75,7 @@ internal static class DriverDiscovery
         {
             Roots = roots, Version = version, CudaVersion = nvml?.CudaVersionText, GpuSource = nvml is not null ? "nvml" : "procfs",
             Gpus = gpus, LibraryDirectories = libDirs, Libraries = libraries,
+            Libraries32 = options.Compat32 ? Libraries32(libs, version, libDirs) : [],
             Binaries = DriverFiles.Binaries(roots, ["nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control",
                 "nvidia-cuda-mps-server", "nvidia-imex", "nvidia-imex-ctl"]),
             Firmware = DriverFiles.Firmware(roots, version),
@@ -94,6 +98,13 @@ internal static class DriverDiscovery
         "libEGL.so", "libGL.so", "libGLESv1_CM.so", "libGLESv2.so", "libGLX.so", "libGLdispatch.so", "libOpenCL.so", "libOpenGL.so",
         "libnvidia-api.so", "libnvidia-egl-xcb.so", "libnvidia-egl-xlib.so",
     ];
+
+    // Every *.so.VERSION in the directories where the cache's 32-bit entries put lib*.so.VERSION (and their vdpau).
+    static List<string> Libraries32(LibraryLocator libs, string version, List<string> libDirs)
+    {
+        var dirs = libs.Locate32($"lib*.so.{version}").Select(p => Path.GetDirectoryName(p)!).Distinct().Where(d => !libDirs.Contains(d)).ToList();
+        return dirs.Count == 0 ? [] : libs.LocateIn(dirs.Concat(dirs.Select(d => d + "/vdpau")), $"*.so.{version}");
+    }
 
     static string? VersionFromFileName(List<string> paths, string prefix) =>
         paths.Select(Path.GetFileName).FirstOrDefault(n => n!.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];

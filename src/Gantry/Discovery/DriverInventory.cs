@@ -15,6 +15,8 @@ internal sealed record DriverInventory
     public required IReadOnlyList<string> LibraryDirectories { get; init; }
     /// <summary>Every *.so.VERSION library in those directories and their vdpau subdirectory, plus nvvm70.</summary>
     public required IReadOnlyList<string> Libraries { get; init; }
+    /// <summary>The 32-bit *.so.VERSION libraries (DiscoveryOptions.Compat32; empty otherwise).</summary>
+    public IReadOnlyList<string> Libraries32 { get; init; } = [];
     public required IReadOnlyList<string> Binaries { get; init; }
     public required IReadOnlyList<string> Firmware { get; init; }
     public required IReadOnlyList<string> IpcSockets { get; init; }

@@ -17,7 +17,10 @@ internal sealed class LibraryLocator
     readonly string _root;
     readonly IReadOnlyList<string>? _explicitDirs;
     readonly IReadOnlyList<LdCacheEntry>? _cache;
+    // The 32-bit entries of the cache (i386 beside x86-64, ARM hard-float beside aarch64): compat32 libraries.
+    readonly IReadOnlyList<LdCacheEntry>? _cache32;
     List<(string Real, string[] Names)>? _resolvedCache;
+    List<(string Real, string[] Names)>? _resolvedCache32;
 
     public string? CacheProblem { get; }
 
@@ -29,9 +32,11 @@ internal sealed class LibraryLocator
         if (!File.Exists(cachePath)) { log.Debug($"no ld.so.cache at {cachePath}; searching the library directories"); return; }
         if (LdCache.TryLoad(cachePath, out var cache, out var error))
         {
-            var arch = Environment.Is64BitProcess && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64
-                ? LdCache.ArchAarch64 : LdCache.ArchX8664;
+            var arm = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64;
+            var arch = Environment.Is64BitProcess && arm ? LdCache.ArchAarch64 : LdCache.ArchX8664;
             _cache = cache!.Entries.Where(e => (e.Flags & 1) != 0 && (e.Flags & LdCache.ArchMask) == arch).ToList();
+            var arch32 = arm ? LdCache.ArchArmHf : LdCache.ArchI386;
+            _cache32 = cache.Entries.Where(e => (e.Flags & 1) != 0 && (e.Flags & LdCache.ArchMask) == arch32).ToList();
         }
         else
         {
@@ -55,20 +60,32 @@ internal sealed class LibraryLocator
         return found;
     }
 
-    // Each cache entry's link chain is walked once per process, however many patterns are looked up.
-    List<(string Real, string[] Names)> ResolvedCache()
+    /// <summary>As <see cref="Locate"/> among the 32-bit entries of the ld.so.cache only (the way libnvidia-container
+    /// finds compat32 libraries); empty without a cache or with explicit search paths.</summary>
+    public List<string> Locate32(string pattern)
     {
-        if (_resolvedCache is not null) return _resolvedCache;
-        _resolvedCache = new();
-        foreach (var e in _cache!)
+        if (_cache32 is null) return [];
+        var found = new List<string>();
+        foreach (var (real, names) in _resolvedCache32 ??= Resolve(_cache32))
+            if (names.Any(n => Glob.Match(pattern, n)) && !found.Contains(real)) found.Add(real);
+        return found;
+    }
+
+    // Each cache entry's link chain is walked once per process, however many patterns are looked up.
+    List<(string Real, string[] Names)> ResolvedCache() => _resolvedCache ??= Resolve(_cache!);
+
+    List<(string Real, string[] Names)> Resolve(IReadOnlyList<LdCacheEntry> entries)
+    {
+        var resolved = new List<(string, string[])>();
+        foreach (var e in entries)
         {
             var chain = new List<string>();
             var real = DriverRootPath.ResolveFile(_root, HostRoots.Join(_root, e.Value), chain);
             if (real is null) continue;
             chain.Add(real);
-            _resolvedCache.Add((real, chain.Select(c => Path.GetFileName(c)).ToArray()));
+            resolved.Add((real, chain.Select(c => Path.GetFileName(c)).ToArray()));
         }
-        return _resolvedCache;
+        return resolved;
     }
 
     static void Search(IEnumerable<string> dirs, string root, string resolveRoot, string pattern, List<string> found)

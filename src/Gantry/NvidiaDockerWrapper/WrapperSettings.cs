@@ -24,6 +24,14 @@ internal sealed record WrapperSettings
 
     public const string DefaultConfigFile = "/etc/nvidia-docker/nvidia-docker.conf";
 
+    /// <summary>The wrapper has no options of its own (every argument is docker's): these variables are its settings.
+    /// NV_DEBUG adds the stack trace to an error; DOCKER_HOST is docker's, read to find a remote plugin.</summary>
+    public static readonly string[] Variables =
+        ["NV_DOCKER", "NV_SSH", "NV_GPU", "NV_DOCKER_MODE", "NV_DRIVER_ROOT", "NV_DEV_ROOT", "NV_HOST", "DOCKER_HOST", "NV_DOCKER_CONFIG", "NV_DEBUG"];
+
+    /// <summary>The keys of the config file; any other key is an error.</summary>
+    public static readonly string[] ConfigKeys = ["mode", "driver-root", "dev-root"];
+
     /// <summary>
     /// The environment wins over the config file (NV_DOCKER_CONFIG, else /etc/nvidia-docker/nvidia-docker.conf:
     /// "key = value" lines, '#' comments; keys mode, driver-root, dev-root).
@@ -73,7 +81,10 @@ internal sealed record WrapperSettings
                 if (line.Length == 0 || line[0] == '#') continue;
                 var eq = line.IndexOf('=');
                 if (eq <= 0) throw new GantryException($"{path}:{n + 1}: expected 'key = value', got '{line}'");
-                values[line[..eq].Trim()] = line[(eq + 1)..].Trim().Trim('"');
+                var key = line[..eq].Trim();
+                if (!ConfigKeys.Contains(key))
+                    throw new GantryException($"{path}:{n + 1}: unknown key '{key}' (known: {string.Join(", ", ConfigKeys)})");
+                values[key] = line[(eq + 1)..].Trim().Trim('"');
             }
             return values;
         }

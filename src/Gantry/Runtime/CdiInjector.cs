@@ -26,7 +26,7 @@ internal sealed class CdiInjector
     readonly string _hookPath;
     readonly HostRoots _roots;
     readonly Func<HostRoots, DiscoveryOptions, Log, DriverInventory> _discover;
-    (DriverInventory Inventory, bool Graphics)? _inventory;
+    (DriverInventory Inventory, bool Graphics, bool Compat32)? _inventory;
     SpecRegistry? _registry;
 
     public CdiInjector(ToolkitConfig config, RuntimeLog log, EditsApplier applier, string hookPath,
@@ -44,26 +44,47 @@ internal sealed class CdiInjector
     NvcdiFeatures JitFeatures => _jitFeatures ??= NvcdiFeatures.Parse(_config.NvidiaContainerRuntime.JitCdiFeatureFlags ?? [],
         "nvidia-container-runtime.modes.jit-cdi.nvcdi-feature-flags", _log.AsCliLog());
 
-    // Discovery runs once per container, and looks for the graphics files only when the request needs them.
-    DriverInventory Inventory(bool graphics)
+    // Discovery runs once per container, and looks for the graphics files and the 32-bit libraries only when the
+    // request needs them.
+    DriverInventory Inventory(bool graphics, bool compat32 = false)
     {
-        if (_inventory is { } known && (known.Graphics || !graphics)) return known.Inventory;
+        if (_inventory is { } known && (known.Graphics || !graphics) && (known.Compat32 || !compat32)) return known.Inventory;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var configPath = ToolkitConfigFile.DefaultPath();
         var inv = _discover(_roots, new DiscoveryOptions
         {
-            Graphics = graphics, IpcSockets = !JitFeatures.WithoutIpcSockets, ExplicitLibraries = JitFeatures.WithExplicitDriverLibraries,
+            Graphics = graphics, Compat32 = compat32, IpcSockets = !JitFeatures.WithoutIpcSockets, ExplicitLibraries = JitFeatures.WithExplicitDriverLibraries,
             RootSetting = $"nvidia-container-cli.root in {configPath}", QueryNvml = NvmlSnapshotCache.QueryFor(configPath, _log.AsCliLog()),
         }, _log.AsCliLog());
         _log.Debug($"Discovered driver {inv.Version} under {_roots.DriverRoot} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
-        _inventory = (inv, graphics);
+        _inventory = (inv, graphics, compat32);
         return inv;
+    }
+
+    DriverInventory? _legacyInventory;
+
+    // Legacy mode reads what the original's modifiers read: the driver's files (its version from their names) and
+    // /proc/driver/nvidia for the GPUs; never NVML, which nvidia-container-cli loads later anyway.
+    DriverInventory LegacyInventory() => _legacyInventory ??= _discover(_roots, new DiscoveryOptions
+    {
+        Graphics = true, UseNvml = false, IpcSockets = false,
+        RootSetting = $"nvidia-container-cli.root in {ToolkitConfigFile.DefaultPath()}",
+    }, _log.AsCliLog());
+
+    /// <summary>Legacy mode's graphics modifier: DRM nodes of the requested GPUs and the graphics files (Cdi/Generate/LegacyGraphicsEdits).</summary>
+    public void InjectLegacyGraphics(OciSpec spec, IReadOnlyList<string> ids)
+    {
+        var inv = LegacyInventory();
+        var edits = LegacyGraphicsEdits.Build(inv, ids, new HookFactory(_hookPath, [], []),
+            additionalGids: !(_config.Features.NoAdditionalGidsForDeviceNodes ?? false));
+        _applier.Apply(spec, edits);
+        _log.Info($"Added the graphics files and {edits.DeviceNodes!.Count} DRM device node(s) for [{string.Join(" ", ids)}] (NVIDIA_DRIVER_CAPABILITIES asks for graphics)");
     }
 
     /// <summary>Legacy mode's enable-cuda-compat hook (cuda-compat-mode = "hook"), with the host driver's version.</summary>
     public void InjectCudaCompatHook(OciSpec spec)
     {
-        var version = Inventory(graphics: false).Version;
+        var version = LegacyInventory().Version;
         var hook = new HookFactory(_hookPath, [], []).Create("enable-cuda-compat", version.Contains('*') ? [] : [$"--host-driver-version={version}"])!;
         _applier.Apply(spec, new Edits.ContainerEdits { Hooks = [hook] });
         _log.Info($"Added the enable-cuda-compat hook for driver {version}");
@@ -127,9 +148,9 @@ internal sealed class CdiInjector
         InjectOthers(spec, others);
     }
 
-    // The other kinds need only the device root, never the driver's discovery. Requests of one kind are applied
-    // together, in DeviceKinds order.
-    void InjectOthers(OciSpec spec, IReadOnlyList<DeviceRequest> requests)
+    /// <summary>The other kinds need only the device root, never the driver's discovery. Requests of one kind are
+    /// applied together, in DeviceKinds order. Legacy mode's feature-gated modifier uses it for the gated families.</summary>
+    public void InjectOthers(OciSpec spec, IReadOnlyList<DeviceRequest> requests)
     {
         if (requests.Count == 0) return;
         var nodes = DeviceNodeLocator.ForHost(_roots);
@@ -147,7 +168,7 @@ internal sealed class CdiInjector
     {
         // A WSL2 guest has one device, /dev/dxg, behind which are all its GPUs; its driver is the driver store.
         if (WslDriver.IsWsl(_roots)) { InjectWsl(spec, ids); return; }
-        var inv = CapabilityFilter.Select(Inventory(CapabilityFilter.WantsGraphics(caps)), caps);
+        var inv = CapabilityFilter.Select(Inventory(CapabilityFilter.WantsGraphics(caps), (caps & DriverCapability.Compat32) != 0), caps);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var disabled = new List<string>(_config.NvidiaContainerRuntime.JitCdiDisableHooks ?? []);
         if (!CapabilityFilter.WantsCompute(caps)) disabled.Add("enable-cuda-compat");

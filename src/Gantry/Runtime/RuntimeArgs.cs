@@ -12,16 +12,23 @@ internal sealed record RuntimeArgs
     public string? LogFile { get; init; }
     public string? LogFormat { get; init; }
     public bool Debug { get; init; }
-    public string? Root { get; init; }
 
     static readonly string[] BundleFlags = ["b", "bundle"];
+
+    /// <summary>
+    /// The runc global options the shim reads itself; every argument, these included, is forwarded to runc as is.
+    /// version prints the shim's version before runc's; debug sets the shim's log level to debug; bundle (b) is where
+    /// config.json is edited on create; log and log-format are where and how the shim logs too; root is only
+    /// stepped over (its value is runc's state directory, never a command such as "create").
+    /// </summary>
+    public static readonly string[] Options = ["version", "debug", "bundle", "b", "log", "log-format", "root"];
 
     /// <summary>runc-style: one or two dashes, "=value" or the next argument. Throws UsageException for a dangling value flag.</summary>
     public static RuntimeArgs Parse(IReadOnlyList<string> args)
     {
         bool version = false, create = false, debug = false;
         string bundle = "";
-        string? log = null, logFormat = null, root = null;
+        string? log = null, logFormat = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -30,6 +37,7 @@ internal sealed record RuntimeArgs
             var body = arg.TrimStart('-');
             var eq = body.IndexOf('=');
             var name = eq < 0 ? body : body[..eq];
+            if (!Options.Contains(name)) continue;
             string Value(string flag)
             {
                 if (eq >= 0) return body[(eq + 1)..];
@@ -43,10 +51,10 @@ internal sealed record RuntimeArgs
                 case "b" or "bundle": bundle = Value("bundle"); break;
                 case "log": log = Value("log"); break;
                 case "log-format": logFormat = Value("log-format"); break;
-                case "root": root = Value("root"); break;
+                case "root": Value("root"); break;
             }
         }
-        return new RuntimeArgs { Version = version, IsCreate = create, Bundle = bundle, LogFile = log, LogFormat = logFormat, Debug = debug, Root = root };
+        return new RuntimeArgs { Version = version, IsCreate = create, Bundle = bundle, LogFile = log, LogFormat = logFormat, Debug = debug };
     }
 
     static bool IsBundleFlag(string arg) =>

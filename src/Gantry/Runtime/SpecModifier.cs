@@ -10,7 +10,9 @@ namespace Gantry.Runtime;
 
 // The modifier chain of the original, per mode (toolkit.md §1.4):
 //   cdi, jit-cdi: remove Docker's --gpus hooks, then inject the requested CDI devices (registry or just-in-time);
-//   legacy:       add the nvidia-container-runtime-hook prestart hook unless one is there.
+//   legacy:       the gated families, the enable-cuda-compat hook (cuda-compat-mode = "hook") and the graphics
+//                 files and DRM nodes (graphics or display asked for), then the nvidia-container-runtime-hook
+//                 prestart hook unless one is there.
 // Requirements (NVIDIA_REQUIRE_*) are checked here before anything is changed in cdi and jit-cdi modes; in
 // legacy mode the hook checks them, as nvidia-container-cli does for the original.
 internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInjector injector, string legacyHookPath)
@@ -38,8 +40,8 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
 
         if (mode == RuntimeMode.Legacy)
         {
+            if (request.Devices.IsRequested) ModifyLegacy(spec, facts, request, devices.Others);
             AddLegacyHook(spec);
-            if (request.Devices.IsRequested) AddLegacyCudaCompatHook(spec);
             return mode;
         }
         RemoveNvidiaHooks(spec);
@@ -67,6 +69,20 @@ internal sealed class SpecModifier(ToolkitConfig config, RuntimeLog log, CdiInje
             log.Info("Gated devices (NVIDIA_GDS, …) and IMEX channels are injected in jit-cdi mode only; ignoring them in cdi mode");
         injector.Inject(spec, names, others, () => Capabilities(facts));
         return mode;
+    }
+
+    // The original's feature-gated and graphics modifiers, which run before the hook is added and only for a GPU
+    // container: the gated families (NVIDIA_GDS, … = "enabled") as jit-cdi injects them (IMEX channels are the
+    // CLI's, --imex-channel), the enable-cuda-compat hook, then the graphics files and DRM nodes when
+    // NVIDIA_DRIVER_CAPABILITIES asks for graphics or display.
+    void ModifyLegacy(OciSpec spec, ContainerFacts facts, ContainerRequest request, IReadOnlyList<DeviceRequest> others)
+    {
+        var gated = others.Where(r => r.Kind is GatedFamily).ToList();
+        if (gated.Count > 0) injector.InjectOthers(spec, gated);
+        AddLegacyCudaCompatHook(spec);
+        if (Cdi.Generate.LegacyGraphicsEdits.Wanted(facts.Get("NVIDIA_DRIVER_CAPABILITIES")))
+            injector.InjectLegacyGraphics(spec, request.Devices.AsIds());
+        else log.Debug("No graphics modifier: NVIDIA_DRIVER_CAPABILITIES names neither graphics nor display");
     }
 
     // Tegra: the CSV mount specs give the files and device 0; requirements are checked against what NVML (if any)

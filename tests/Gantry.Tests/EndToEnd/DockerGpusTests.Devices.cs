@@ -66,6 +66,26 @@ public sealed partial class DockerGpusTests
         Assert.Equal("nvidia-uvm nvidia-uvm-tools nvidia1 nvidiactl",
             InContainer(["--runtime=nvidia", "-e", "NVIDIA_VISIBLE_DEVICES=1"], ListGpus).Stdout.Trim());
 
+    // Legacy mode's own modifiers before the hook: with graphics asked for, GPU 1's DRM nodes, its by-path links (the
+    // create-symlinks hook) and the graphics configs; with NVIDIA_GDRCOPY=enabled, /dev/gdrdrv. The CLI adds nvidia1.
+    [EngineFact("dockerd")]
+    public void The_runtime_in_legacy_mode_adds_graphics_and_gated_devices()
+    {
+        const string Script = "ls /dev/dri | tr '\\n' ' '; echo; readlink /dev/dri/by-path/pci-0000:0f:00.0-render; " +
+                              "ls /etc/vulkan/icd.d /usr/share/glvnd/egl_vendor.d; ls /dev/gdrdrv; " + ListGpus;
+        var r = InContainer(["--runtime=nvidia", "-e", "NVIDIA_VISIBLE_DEVICES=1", "-e", "NVIDIA_DRIVER_CAPABILITIES=graphics,utility",
+            "-e", "NVIDIA_GDRCOPY=enabled"], Script).Stdout;
+        Assert.Equal("by-path card2 renderD129", r.Split('\n')[0].Trim());
+        Assert.Contains("../renderD129", r);
+        Assert.Contains("nvidia_icd.json", r);
+        Assert.Contains("10_nvidia.json", r);
+        Assert.Contains("/dev/gdrdrv", r);
+        Assert.EndsWith("nvidia1 nvidiactl", r.Trim());
+        // Without graphics: none of it.
+        var plain = InContainer(["--runtime=nvidia", "-e", "NVIDIA_VISIBLE_DEVICES=1"], "ls /dev/dri /dev/gdrdrv 2>&1; true").Stdout;
+        Assert.Contains("No such file or directory", plain);
+    }
+
     // ctr --gpus puts `containerd oci-hook -- <nvidia-container-cli on ctr's PATH> --load-kmods configure …` in the
     // spec without --root; a wrapper first on ctr's PATH adds the simulated host's root.
     [EngineFact("ctr")]

@@ -14,7 +14,8 @@ namespace Gantry.Tests.EndToEnd;
 public sealed class GpuDockerHost : IDisposable
 {
     public const string Image = "gantry-e2e/busybox-gpus";
-    internal ShimHost Sim { get; } = new();
+    // With gdrcopy's /dev/gdrdrv, for legacy mode's gated modifier.
+    internal ShimHost Sim { get; } = new("--with", "gdrcopy");
     internal Docker? Docker { get; }
     internal string HookConfig => Sim.Dir["hook.toml"];
     internal string LegacyConfig => Sim.Dir["legacy.toml"];

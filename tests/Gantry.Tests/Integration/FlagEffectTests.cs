@@ -39,13 +39,27 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         yield return ("nvidia-container-cli info", Argp(InfoSubcommand.Options));
         yield return ("nvidia-container-cli list", Argp(ListSubcommand.Options));
         yield return ("nvidia-container-cli configure", Argp(ConfigureRequest.Options));
+        // The runtime forwards every argument to runc; these are the ones it reads itself.
+        yield return ("nvidia-container-runtime", global::Gantry.Runtime.RuntimeArgs.Options);
+        // nvidia-docker's arguments are all docker's: its settings are variables and config file keys.
+        yield return ("nvidia-docker (environment)", global::Gantry.NvidiaDockerWrapper.WrapperSettings.Variables);
+        yield return ("nvidia-docker (config file)", global::Gantry.NvidiaDockerWrapper.WrapperSettings.ConfigKeys);
     }
+
+    /// <summary>The executables of their own (not in this test's process): their tables as their --help prints them.</summary>
+    internal static readonly string[] SeparateBinaries = ["nvidia-device-plugin", "gpu-feature-discovery", "nvidia-docker-plugin"];
+
+    /// <summary>The flags a usage text lists (FlagSet.Usage: "   -l, --listen value\thelp"), by their first name.</summary>
+    internal static List<string> FlagsInUsage(string usage) =>
+        usage.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^\s+--?([A-Za-z0-9][\w.-]*)"))
+            .Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
 
     /// <summary>A flag's proof: a run with and without it, or a test file that exercises it.</summary>
     internal abstract record Case;
     /// <summary>"name args" with and without the flag; {host}, {tmp}, {spec}, {config} and {specs} are filled in. With
-    /// <paramref name="Produces"/>, the run with the flag must (also) write that file.</summary>
-    internal sealed record Effect(string Without, string With, string? Produces = null) : Case;
+    /// <paramref name="Produces"/>, the run with the flag must (also) write that file; with <paramref name="Reads"/>, the
+    /// number of lines each run writes to that file (a log: its lines carry times) is part of the outcome.</summary>
+    internal sealed record Effect(string Without, string With, string? Produces = null, string? Reads = null) : Case;
     /// <summary>The flag is refused in this form: non-zero exit and the message.</summary>
     internal sealed record Refused(string With, string Message) : Case;
     /// <summary>Exercised by the test file (under tests/Gantry.Tests), which must name it.</summary>
@@ -184,6 +198,22 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         ["nvidia-ctk info --dev-root"] = new Effect("nvidia-ctk info --driver-root={host}", "nvidia-ctk info --driver-root={host} --dev-root={tmp}/empty"),
         ["nvidia-ctk info --swarm-resource-kind"] = new Effect("nvidia-ctk info --driver-root={host}", "nvidia-ctk info --driver-root={host} --swarm-resource-kind=GPU"),
         ["nvidia-ctk info --json"] = new Effect("nvidia-ctk info --driver-root={host}", "nvidia-ctk info --driver-root={host} --json"),
+        // The runtime: --debug adds the shim's debug lines to its log (create fails here: no such bundle).
+        ["nvidia-container-runtime --debug"] = new Effect("nvidia-container-runtime --log={tmp}/runtime.log --root={tmp}/runc create --bundle={tmp}/no-bundle c1",
+            "nvidia-container-runtime --debug --log={tmp}/runtime.log --root={tmp}/runc create --bundle={tmp}/no-bundle c1", Reads: "{tmp}/runtime.log"),
+        ["nvidia-container-runtime --bundle"] = new Elsewhere("EndToEnd/RuntimeShimTests.cs", "\"--bundle\""),
+        ["nvidia-container-runtime --b"] = new Elsewhere("Runtime/RuntimeArgsTests.cs", "-b=/b"),
+        ["nvidia-container-runtime --log"] = new Elsewhere("EndToEnd/RuntimeShimTests.cs", "\"--log\""),
+        ["nvidia-container-runtime --log-format"] = new Elsewhere("EndToEnd/RuntimeShimTests.cs", "\"--log-format\", \"json\""),
+        ["nvidia-container-runtime --root"] = new Elsewhere(["EndToEnd/ShimHost.cs", "Runtime/RuntimeArgsTests.cs"], "--root"),
+
+        // The plugin's short flags, named as the tests write them (a bare letter would match anything).
+        ["nvidia-docker-plugin --v"] = new Elsewhere("Integration/NvidiaDockerPluginTests.cs", "\"-v\""),
+        ["nvidia-docker-plugin --l"] = new Elsewhere("Integration/PluginProcess.cs", "\"-l\""),
+        ["nvidia-docker-plugin --d"] = new Elsewhere("Integration/PluginProcess.cs", "\"-d\""),
+        ["nvidia-docker-plugin --s"] = new Elsewhere("Integration/PluginProcess.cs", "\"-s\""),
+        ["nvidia-device-plugin --health-recovery"] = new Elsewhere("Kubernetes/DevicePluginProcess.cs", "DP_HEALTH_RECOVERY"),
+
         ["nvidia-ctk info --help"] = new Effect("nvidia-ctk info --driver-root={host}", "nvidia-ctk info --driver-root={host} --help"),
     };
 
@@ -199,6 +229,12 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         // Global options that act in configure: the live tests and the hook's end-to-end tests run them.
         ["nvidia-container-cli"] = ["Integration/ConfigureTests.cs", "EndToEnd/DockerGpusTests.Devices.cs", "Integration/ContainerCliTests.cs"],
         ["nvidia-container-cli configure"] = ["ContainerCli/ConfigureRequestTests.cs", "ContainerCli/ConfigurePlannerTests.cs", "Integration/ConfigureTests.cs"],
+        ["nvidia-docker (environment)"] = ["Integration/NvidiaDockerWrapperTests.cs", "EndToEnd/NvidiaDockerTests.cs", "EndToEnd/NvidiaDockerSshTests.cs",
+            "NvidiaDocker/WrapperPlannerTests.cs"],
+        ["nvidia-docker (config file)"] = ["NvidiaDocker/WrapperPlannerTests.cs"],
+        ["nvidia-device-plugin"] = ["Kubernetes/DevicePluginTests.cs", "Kubernetes/DevicePluginProcess.cs"],
+        ["gpu-feature-discovery"] = ["Kubernetes/DevicePluginTests.cs"],
+        ["nvidia-docker-plugin"] = ["Integration/NvidiaDockerPluginTests.cs", "Integration/PluginProcess.cs"],
     };
 
     static readonly Dictionary<string, string> HookTestFiles = new()
@@ -241,20 +277,41 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
         Assert.True(missing.Count == 0, "flags with no proof of an effect (add a case to FlagEffectTests): " + string.Join(", ", missing));
     }
 
+    // The separate executables: each flag their --help lists needs a case too, proved where it says.
+    [BinaryFact]
+    public void Every_flag_of_the_separate_executables_has_a_case()
+    {
+        var missing = new List<string>();
+        foreach (var name in SeparateBinaries)
+        {
+            var help = TestEnvironment.Run(Path.Combine(TestEnvironment.BinDir, name), "--help");
+            var flags = FlagsInUsage(help.Combined);
+            Assert.True(flags.Count > 3, $"{name} --help listed no flags:\n{help.Combined}");
+            missing.AddRange(flags.Where(f => CaseFor(name, f) is null).Select(f => $"{name} --{f}"));
+            missing.AddRange(Unnamed(name, flags));
+        }
+        Assert.True(missing.Count == 0, "flags with no proof of an effect (add a case to FlagEffectTests): " + string.Join(", ", missing));
+    }
+
     [Fact]
     public void A_flag_proved_elsewhere_is_named_by_that_test_file()
     {
-        var unnamed = new List<string>();
-        foreach (var (command, flags) in Tables())
-            foreach (var flag in flags)
-            {
-                if (CaseFor(command, flag) is not Elsewhere e) continue;
-                var paths = e.TestFiles.Select(f => Path.Combine(TestEnvironment.RepoRoot, "tests/Gantry.Tests", f)).ToList();
-                if (paths.FirstOrDefault(p => !File.Exists(p)) is { } gone) { unnamed.Add($"{command} --{flag}: {gone} does not exist"); continue; }
-                if (e.Token.Length > 0 && !paths.Any(p => File.ReadAllText(p).Contains(e.Token, StringComparison.Ordinal)))
-                    unnamed.Add($"{command} --{flag}: none of {string.Join(", ", e.TestFiles)} names {e.Token}");
-            }
+        var unnamed = Tables().SelectMany(t => Unnamed(t.Command, t.Flags)).ToList();
         Assert.True(unnamed.Count == 0, string.Join("\n", unnamed));
+    }
+
+    static List<string> Unnamed(string command, IEnumerable<string> flags)
+    {
+        var unnamed = new List<string>();
+        foreach (var flag in flags)
+        {
+            if (CaseFor(command, flag) is not Elsewhere e) continue;
+            var paths = e.TestFiles.Select(f => Path.Combine(TestEnvironment.RepoRoot, "tests/Gantry.Tests", f)).ToList();
+            if (paths.FirstOrDefault(p => !File.Exists(p)) is { } gone) { unnamed.Add($"{command} --{flag}: {gone} does not exist"); continue; }
+            if (e.Token.Length > 0 && !paths.Any(p => File.ReadAllText(p).Contains(e.Token, StringComparison.Ordinal)))
+                unnamed.Add($"{command} --{flag}: none of {string.Join(", ", e.TestFiles)} names {e.Token}");
+        }
+        return unnamed;
     }
 
     public static TheoryData<string> RunCases() => new(Cases.Where(c => c.Value is Effect or Refused).Select(c => c.Key));
@@ -268,10 +325,15 @@ public sealed class FlagEffectTests : IClassFixture<FlagEffectTests.Host>
             case Effect e:
                 var produced = e.Produces is null ? null : _host.Fill(e.Produces);
                 if (produced is not null) File.Delete(produced);
+                var read = e.Reads is null ? null : _host.Fill(e.Reads);
+                int Lines() => read is not null && File.Exists(read) ? File.ReadAllLines(read).Length : -1;
+                if (read is not null) File.Delete(read);
                 var without = _host.Run(e.Without);
+                var withoutLines = Lines();
+                if (read is not null) File.Delete(read);
                 var with = _host.Run(e.With);
                 if (produced is not null) { Assert.True(File.Exists(produced), $"{key} did not write {produced}:\n{with.Combined}"); break; }
-                Assert.False((without.ExitCode, without.Stdout, without.Stderr) == (with.ExitCode, with.Stdout, with.Stderr),
+                Assert.False((without.ExitCode, without.Stdout, without.Stderr, withoutLines) == (with.ExitCode, with.Stdout, with.Stderr, Lines()),
                     $"{key} changed nothing:\n{with.Combined}");
                 break;
             case Refused r:

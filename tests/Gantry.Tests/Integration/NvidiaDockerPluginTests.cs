@@ -191,6 +191,26 @@ public sealed class NvidiaDockerPluginLifeTests
         Assert.Equal(0, second.Stop());
     }
 
+    // --spec-file announces the socket to Docker while the plugin runs; --dev-root is where the device nodes it
+    // names are (here a directory whose dev links to the simulated host's).
+    [PluginFact]
+    public async Task The_spec_file_names_the_socket_while_it_runs_and_devices_come_from_the_dev_root()
+    {
+        using var dir = Sim.Host("--gpus", "1");
+        var spec = Path.Combine(dir["plugins"], "nvidia-docker.spec");
+        Directory.CreateDirectory(dir["plugins"]);
+        Directory.CreateDirectory(dir["devroot"]);
+        File.CreateSymbolicLink(Path.Combine(dir["devroot"], "dev"), Path.Combine(dir["host"], "dev"));
+        using (var plugin = new PluginProcess(dir["host"], dir["volumes"], dir["sock"], extraArgs: ["--spec-file", spec, "--dev-root", dir["devroot"]]))
+        {
+            Assert.Equal($"unix://{plugin.SocketPath}\n", File.ReadAllText(spec));
+            using var client = plugin.RestClient();
+            Assert.Contains($"--device={dir["devroot"]}/dev/nvidia0:/dev/nvidia0", await client.GetStringAsync("docker/cli"));
+            Assert.Equal(0, plugin.Stop());
+        }
+        Assert.False(File.Exists(spec), "the spec file should be removed when the plugin stops");
+    }
+
     [PluginFact]
     public async Task Live_readings_change_between_calls()
     {

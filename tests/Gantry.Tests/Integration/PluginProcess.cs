@@ -27,13 +27,14 @@ internal sealed class PluginProcess : IDisposable
 
     public static string Binary => Path.Combine(TestEnvironment.BinDir, "nvidia-docker-plugin");
 
-    public PluginProcess(string driverRoot, string volumesDir, string socketDir, string? frozenTime = null)
+    public PluginProcess(string driverRoot, string volumesDir, string socketDir, string? frozenTime = null, IEnumerable<string>? extraArgs = null)
     {
         DriverRoot = driverRoot;
         VolumesDir = volumesDir;
         SocketDir = socketDir;
         var psi = new ProcessStartInfo(Binary) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { "--driver-root", driverRoot, "-l", "127.0.0.1:0", "-d", volumesDir, "-s", socketDir }) psi.ArgumentList.Add(a);
+        foreach (var a in extraArgs ?? []) psi.ArgumentList.Add(a);
         if (frozenTime is not null) psi.Environment["GANTRY_NVML_TIME"] = frozenTime;
         _process = Process.Start(psi)!;
         _process.ErrorDataReceived += (_, e) =>

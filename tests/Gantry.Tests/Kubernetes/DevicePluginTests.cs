@@ -40,7 +40,8 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
         using var cdi = new TempDir();
         await using var kubelet = new TestKubelet(dir);
         using var plugin = DevicePluginProcess.For(host.Root, dir, "--device-id-strategy=index", "--pass-device-specs",
-            "--device-list-strategy=envvar,volume-mounts,cdi-annotations,cdi-cri", "--cdi-spec-dir", cdi.Path);
+            "--device-list-strategy=envvar,volume-mounts,cdi-annotations,cdi-cri", "--cdi-spec-dir", cdi.Path,
+            "--cdi-annotation-prefix=gantry.test/", "--nvidia-cdi-hook-path=/opt/test/nvidia-cdi-hook", "--dev-root", host.Root);
         var p = kubelet.Plugin(Gpu);
         Assert.Equal(["0", "1", "2", "3"], p.WaitFor(d => d.Count == 4).Select(d => d.ID));
         var r = p.Allocate(["1", "3"]);
@@ -48,7 +49,7 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
         Assert.Equal(["/var/run/nvidia-container-devices/1", "/var/run/nvidia-container-devices/3"], r.Mounts.Select(m => m.ContainerPath));
         Assert.All(r.Mounts, m => Assert.Equal("/dev/null", m.HostPath));
         var annotation = Assert.Single(r.Annotations);
-        Assert.StartsWith("cdi.k8s.io/nvidia-device-plugin_", annotation.Key);
+        Assert.StartsWith("gantry.test/nvidia-device-plugin_", annotation.Key);
         Assert.Equal("k8s.device-plugin.nvidia.com/gpu=1,k8s.device-plugin.nvidia.com/gpu=3", annotation.Value);
         Assert.Equal(["k8s.device-plugin.nvidia.com/gpu=1", "k8s.device-plugin.nvidia.com/gpu=3"], r.CdiDevices.Select(c => c.Name));
         var specs = r.Devices.Select(d => d.ContainerPath).ToList();
@@ -61,6 +62,7 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
         Assert.Contains("kind: k8s.device-plugin.nvidia.com/gpu", spec);
         Assert.Contains($"name: {host.Uuid(1)}", spec);
         Assert.Contains("name: \"1\"", spec);
+        Assert.Contains("path: /opt/test/nvidia-cdi-hook", spec);
         Cleanup(dir);
     }
 
@@ -340,7 +342,7 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
     {
         using var tmp = new TempDir();
         var gfd = Path.Combine(TestEnvironment.BinDir, "gpu-feature-discovery");
-        var r = TestEnvironment.Run(gfd, "--oneshot", "--no-timestamp", "--driver-root", host.Root, "--mig-strategy=mixed",
+        var r = TestEnvironment.Run(gfd, "--oneshot", "--no-timestamp", "--driver-root", host.Root, "--dev-root", host.Root, "--mig-strategy=mixed",
             "--output-file", tmp["gfd"], "--machine-type-file", tmp["none"]);
         Assert.True(r.ExitCode == 0, r.Combined);
         var labels = File.ReadAllLines(tmp["gfd"]).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
@@ -360,6 +362,20 @@ public sealed class DevicePluginTests(KubeHost host) : IClassFixture<KubeHost>
         Assert.Equal("none", labels["nvidia.com/gpu.sharing-strategy"]);
         Assert.Equal("2", labels["nvidia.com/mig-1g.5gb.count"]);
         Assert.DoesNotContain("nvidia.com/gfd.timestamp", labels.Keys);
+    }
+
+    [PluginFact]
+    public void Gpu_feature_discovery_prints_its_flags_and_refuses_the_plugins_own()
+    {
+        var gfd = Path.Combine(TestEnvironment.BinDir, "gpu-feature-discovery");
+        var help = TestEnvironment.Run(gfd, "--help");
+        Assert.True(help.ExitCode == 0, help.Combined);
+        Assert.Contains("--oneshot", help.Stderr);
+        Assert.Contains("--mig-strategy", help.Stderr);
+        Assert.DoesNotContain("--kubelet-socket", help.Stderr);
+        var r = TestEnvironment.Run(gfd, "--oneshot", "--driver-root", host.Root, "--kubelet-socket=/x/kubelet.sock");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--kubelet-socket is a flag of nvidia-device-plugin; gpu-feature-discovery does not use it", r.Stderr);
     }
 
     [PluginFact]

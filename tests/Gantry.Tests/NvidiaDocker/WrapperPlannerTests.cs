@@ -134,10 +134,16 @@ public sealed class WrapperSettingsTests
     public void The_config_file_sets_what_the_environment_does_not()
     {
         using var dir = new Support.TempDir();
-        File.WriteAllText(dir["c.conf"], "# nvidia-docker\nmode = runtime\ndriver-root = \"/drv\"\n");
+        File.WriteAllText(dir["c.conf"], "# nvidia-docker\nmode = runtime\ndriver-root = \"/drv\"\ndev-root = /devs\n");
         var s = WrapperSettings.Load(n => n == "NV_DOCKER_CONFIG" ? dir["c.conf"] : null);
         Assert.Equal(WrapperMode.Runtime, s.Mode);
         Assert.Equal("/drv", s.DriverRoot);
+        Assert.Equal("/devs", s.DevRoot);
+        Assert.Equal("/other", WrapperSettings.Load(n => n switch { "NV_DOCKER_CONFIG" => dir["c.conf"], "NV_DEV_ROOT" => "/other", _ => null }).DevRoot);
+        // A misspelt key is an error, not a setting silently lost.
+        File.WriteAllText(dir["typo.conf"], "drvier-root = /drv\n");
+        var typo = Assert.Throws<GantryException>(() => WrapperSettings.Load(n => n == "NV_DOCKER_CONFIG" ? dir["typo.conf"] : null));
+        Assert.EndsWith("typo.conf:1: unknown key 'drvier-root' (known: mode, driver-root, dev-root)", typo.Message);
         Assert.Equal(["docker"], s.DockerCommand);
         File.WriteAllText(dir["bad.conf"], "mode runtime\n");
         Assert.Throws<GantryException>(() => WrapperSettings.Load(n => n == "NV_DOCKER_CONFIG" ? dir["bad.conf"] : null));

@@ -20,10 +20,9 @@ public sealed class JitHost : IDisposable
 {
     internal TempDir Dir { get; } = new();
     internal string Root => Dir["host"];
-    public JitHost()
-    {
-        SimulatedHostWriter.Write(Root, new SimulationOptions { GpuCount = 2, WithNvml = false, RealDeviceNodes = false, ImexChannels = 2 }, Log.Stderr(LogLevel.Error));
-    }
+    public JitHost() : this(new SimulationOptions { GpuCount = 2, WithNvml = false, RealDeviceNodes = false, ImexChannels = 2 }) { }
+
+    internal JitHost(SimulationOptions options) => SimulatedHostWriter.Write(Root, options, Log.Stderr(LogLevel.Error));
 
     /// <summary>Writes a plain file as a device node of the simulated host (the marker file makes them count).</summary>
     internal void AddNode(string containerPath) => File.WriteAllText(Path.Combine(Root, containerPath.TrimStart('/')).EnsureParent(), "");
@@ -31,7 +30,10 @@ public sealed class JitHost : IDisposable
     /// <summary>Runs the jit-cdi modifier on a spec with these env entries; returns the modified spec.</summary>
     internal JsonObject Modify(params string[] env) => Modify(new ToolkitConfig(), env);
 
-    internal JsonObject Modify(ToolkitConfig config, params string[] env)
+    internal JsonObject Modify(ToolkitConfig config, params string[] env) => Modify(config, RuntimeMode.JitCdi, env);
+
+    /// <summary>Runs the modifier of <paramref name="mode"/> (jit-cdi or legacy) on a spec with these env entries.</summary>
+    internal JsonObject Modify(ToolkitConfig config, RuntimeMode mode, params string[] env)
     {
         config.NvidiaContainerCli.Root = Root;
         config.NvidiaContainerRuntime.CdiSpecDirs = [Dir["no-cdi"]];
@@ -40,7 +42,7 @@ public sealed class JitHost : IDisposable
         var envJson = string.Join(",", env.Select(e => JsonValue.Create(e).ToJsonString()));
         var json = "{\"process\":{\"env\":[" + envJson + "]},\"root\":{\"path\":\"rootfs\"}}";
         var spec = OciSpec.Parse(Encoding.UTF8.GetBytes(json), "config.json", false);
-        new SpecModifier(config, log, injector, "/usr/bin/nvidia-container-runtime-hook").Modify(spec, RuntimeMode.JitCdi);
+        new SpecModifier(config, log, injector, "/usr/bin/nvidia-container-runtime-hook").Modify(spec, mode);
         return (JsonObject)JsonNode.Parse(spec.Serialize())!;
     }
 
@@ -67,6 +69,12 @@ internal static class SpecView
 
     public static List<string> Devices(JsonObject spec) =>
         (spec["linux"]?["devices"] as JsonArray ?? []).Select(d => (string)d!["path"]!).ToList();
+
+    public static List<string> Prestart(JsonObject spec) =>
+        (spec["hooks"]?["prestart"] as JsonArray ?? []).Select(h => (string)h!["path"]!).ToList();
+
+    public static List<uint> AdditionalGids(JsonObject spec) =>
+        (spec["process"]?["user"]?["additionalGids"] as JsonArray ?? []).Select(g => (uint)g!).ToList();
 
     public static List<string> Env(JsonObject spec) => ((JsonArray)spec["process"]!["env"]!).Select(e => (string)e!).ToList();
 

@@ -14,16 +14,21 @@ internal static class CommonEditsBuilder
         var edits = new ContainerEdits { Env = new(), DeviceNodes = new(), Hooks = new(), Mounts = new() };
         foreach (var node in inv.ControlNodes) edits.DeviceNodes.Add(EditsFactory.Node(roots.DevToContainerPath(node), node));
 
-        // Graphics: EGL platform libraries, X.Org modules, nvidia-xconfig, config files, and their symlinks.
-        var g = inv.Graphics;
-        foreach (var p in g.Libraries.Concat(g.XorgModules).Concat(g.Binaries))
-            edits.Mounts!.Add(EditsFactory.ReadOnly(p, roots.ToContainerPath(p)));
-        foreach (var (host, container) in g.Configs) edits.Mounts.Add(EditsFactory.ReadOnly(host, container));
-        Add(edits, hooks.CreateSymlinks(g.Symlinks));
-
+        AddGraphics(edits, inv.Graphics, roots, hooks);
         AddDriverFiles(edits, inv, hooks);
         Add(edits, hooks.Create("update-application-profile"));
         return edits;
+    }
+
+    /// <summary>Graphics: EGL platform libraries, X.Org modules, nvidia-xconfig, config files, and their symlinks
+    /// (also legacy mode's graphics modifier, Runtime/LegacyGraphics).</summary>
+    public static void AddGraphics(ContainerEdits edits, GraphicsFiles g, Host.HostRoots roots, HookFactory hooks)
+    {
+        edits.Mounts ??= new();
+        foreach (var p in g.Libraries.Concat(g.XorgModules).Concat(g.Binaries))
+            edits.Mounts.Add(EditsFactory.ReadOnly(p, roots.ToContainerPath(p)));
+        foreach (var (host, container) in g.Configs) edits.Mounts.Add(EditsFactory.ReadOnly(host, container));
+        if (hooks.CreateSymlinks(g.Symlinks) is { } links) (edits.Hooks ??= new()).Add(links);
     }
 
     /// <summary>Only the driver's own files and their hooks: the common edits of a management spec.</summary>
@@ -38,11 +43,13 @@ internal static class CommonEditsBuilder
     static void AddDriverFiles(ContainerEdits edits, DriverInventory inv, HookFactory hooks)
     {
         var roots = inv.Roots;
-        foreach (var lib in inv.Libraries) edits.Mounts!.Add(EditsFactory.ReadOnly(lib, roots.ToContainerPath(lib)));
-        Add(edits, hooks.CreateSymlinks(LibrarySymlinks(inv)));
+        // The 32-bit libraries (jit-cdi with compat32 only) at their host paths too, beside the 64-bit ones.
+        var all = inv.Libraries.Concat(inv.Libraries32).ToList();
+        foreach (var lib in all) edits.Mounts!.Add(EditsFactory.ReadOnly(lib, roots.ToContainerPath(lib)));
+        Add(edits, hooks.CreateSymlinks(LibrarySymlinks(roots, all)));
         if (!inv.Version.Contains('*')) Add(edits, hooks.Create("enable-cuda-compat", $"--host-driver-version={inv.Version}"));
         else Add(edits, hooks.Create("enable-cuda-compat"));
-        var folders = inv.Libraries.Where(l => Glob.Match("lib?*.so*", Path.GetFileName(l)))
+        var folders = all.Where(l => Glob.Match("lib?*.so*", Path.GetFileName(l)))
             .Select(l => Path.GetDirectoryName(roots.ToContainerPath(l))!).Distinct().ToList();
         if (folders.Count > 0)
         {
@@ -63,8 +70,6 @@ internal static class CommonEditsBuilder
     }
 
     // The links a driver install (or ldconfig) would have made: libcuda.so, libGLX_indirect.so.0, SONAME and .so links.
-    internal static List<(string Target, string Link)> LibrarySymlinks(DriverInventory inv) => LibrarySymlinks(inv.Roots, inv.Libraries);
-
     internal static List<(string Target, string Link)> LibrarySymlinks(Host.HostRoots roots, IEnumerable<string> libraries)
     {
         var links = new List<(string, string)>();
