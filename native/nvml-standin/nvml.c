@@ -31,6 +31,7 @@
  *     memory-total 42949672960      bytes (absent → NOT_SUPPORTED); memory-used bytes (default 0)
  *     mig-capable 1                 0/1; mig-mode 0/1 current (implies capable); mig-pending 0/1 (default current)
  *     max-mig 7                     nvmlDeviceGetMaxMigDeviceCount when MIG is enabled (default 7)
+ *     addressing-mode 2             nvmlDeviceGetAddressingMode: 0 none, 1 HMM, 2 ATS (absent → NOT_SUPPORTED)
  *   mig                             starts the next MIG device of the last GPU; its index = order under it
  *     uuid MIG-...  gi 1  ci 0  profile 1g.5gb  memory-total 5368709120  memory-used 0
  *     name ...                      (default "<parent name> MIG <profile>")
@@ -122,7 +123,8 @@ typedef struct nvmlDevice_st {
     struct nvmlDevice_st *parent;
     char uuid[96], name[96], profile[32];
     unsigned int domain, bus, dev, fn, pci_device_id, pci_subsystem_id;
-    int brand, have_cc, cc_major, cc_minor, have_mem, mig_capable, mig_mode, mig_pending;
+    int brand, have_cc, cc_major, cc_minor, have_mem, mig_capable, mig_mode, mig_pending, have_addressing;
+    unsigned int addressing_mode;
     unsigned long long mem_total;
     reading_t mem_used, power, power_limit, temperature, util_gpu, util_mem, encoder, decoder, clock_sm, clock_mem,
         max_clock_sm, max_clock_mem, bar1_total, bar1_used, pcie_gen, pcie_width, pcie_rx, pcie_tx, cores, bus_width,
@@ -281,6 +283,7 @@ static int apply_key(struct nvmlDevice_st *d, const char *key, const char *val)
     else if (!strcmp(key, "mig-mode")) { NUM(mig_mode); d->mig_pending = d->mig_mode; if (n) d->mig_capable = 1; }
     else if (!strcmp(key, "mig-pending")) NUM(mig_pending);
     else if (!strcmp(key, "max-mig")) { NUM(max_mig); if (n > MAX_MIG) return 0; }
+    else if (!strcmp(key, "addressing-mode")) { NUM(addressing_mode); d->have_addressing = 1; }
     else if (!strcmp(key, "bus-id")) return parse_bus_id(val, d);
     else if (!strcmp(key, "brand")) { d->brand = parse_brand(val); return d->brand >= 0; }
     else if (!strcmp(key, "cc")) { d->have_cc = sscanf(val, "%d.%d", &d->cc_major, &d->cc_minor) == 2; return d->have_cc; }
@@ -634,6 +637,21 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *
     nvmlReturn_t r = nvmlDeviceGetMemoryInfo(d, &m);
     if (r != NVML_SUCCESS) return r;
     mem->total = m.total; mem->reserved = 0; mem->free = m.free; mem->used = m.used;
+    return NVML_SUCCESS;
+}
+
+/* ---- Addressing mode (the CDI generator's coherent annotations) ---- */
+
+typedef struct { unsigned int version, value; } nvmlDeviceAddressingMode_t;
+#define NVML_DEVICE_ADDRESSING_MODE_V1 ((unsigned int)(sizeof(nvmlDeviceAddressingMode_t) | (1 << 24)))
+
+EXPORT nvmlReturn_t nvmlDeviceGetAddressingMode(nvmlDevice_t d, nvmlDeviceAddressingMode_t *mode)
+{
+    REQUIRE_DEV(d);
+    if (!mode) return NVML_ERROR_INVALID_ARGUMENT;
+    if (mode->version != NVML_DEVICE_ADDRESSING_MODE_V1) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    if (d->is_mig || !d->have_addressing) return NVML_ERROR_NOT_SUPPORTED;
+    mode->value = d->addressing_mode;
     return NVML_SUCCESS;
 }
 

@@ -16,6 +16,9 @@ internal sealed record GpuInfo
     public bool MigEnabled { get; init; }
     /// <summary>NVML answered the MIG mode query (enabled or not); false when the GPU has no MIG or NVML was not asked.</summary>
     public bool MigCapable { get; init; }
+    /// <summary>nvmlDeviceGetAddressingMode: 0 none, 1 HMM, 2 ATS (coherent); null when not reported, -1 when the call failed.</summary>
+    public int? AddressingMode { get; init; }
+    public const int AddressingModeAts = 2, AddressingModeUnreadable = -1;
     public IReadOnlyList<MigInfo> MigDevices { get; init; } = [];
 }
 

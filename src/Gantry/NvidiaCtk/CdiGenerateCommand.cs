@@ -102,20 +102,28 @@ internal static class CdiGenerateCommand
         }, log);
         if (mode == "management")
             return Save(f, Devices.ModeSpecGenerator.Management(inv, hooks, vendor, cls, ids, !features.WithoutAdditionalGids), format, log);
-        var spec = SpecGenerator.Generate(inv, hooks, new GenerateOptions
+        // GPUs read from procfs have no addressing mode: splitting them would call every one non-coherent.
+        var split = features.SplitByCoherence && inv.GpuSource == "nvml";
+        if (features.SplitByCoherence && !split)
+            log.Warning($"Feature flag {NvcdiFeatures.CoherentAnnotations}: NVML is not available, so no GPU's coherence is known and no split specs are written");
+        var specs = SpecGenerator.GenerateAll(inv, hooks, new GenerateOptions
         {
             Vendor = vendor, Class = cls,
             NamingStrategies = f.GetList("device-name-strategy"), DeviceIds = ids, NoAllDevice = noAll,
-            AdditionalGids = !features.WithoutAdditionalGids,
-        });
-        return Save(f, spec, format, log);
+            AdditionalGids = !features.WithoutAdditionalGids, SplitByCoherence = split,
+        }, log);
+        foreach (var generated in specs)
+            Save(f, generated.Spec, format, log, generated.FileInfix);
+        return 0;
     }
 
-    static int Save(FlagSet f, Spec spec, SpecFormat format, Log log)
+    /// <param name="fileInfix">Goes before the output file's extension (the coherence split's ".coherent").</param>
+    static int Save(FlagSet f, Spec spec, SpecFormat format, Log log, string fileInfix = "")
     {
-        var written = SpecWriter.Write(spec, f.Get("output"), format, formatExplicit: f.IsSet("format"), log);
+        var output = CoherenceSplit.WithInfix(f.Get("output"), fileInfix);
+        var written = SpecWriter.Write(spec, output, format, formatExplicit: f.IsSet("format"), log);
         log.Info($"Generated CDI spec with version {spec.CdiVersion}");
-        SayWhereWritten(f.Get("output"), written, log);
+        SayWhereWritten(output, written, log);
         return 0;
     }
 

@@ -12,6 +12,7 @@ internal static class SimulateCommand
         .String("cuda", "CUDA driver API version, e.g. 12.4 (default: the driver branch's)")
         .String("model", "GPU model name", "NVIDIA A100-SXM4-40GB")
         .List("mig", "GPU:COUNT — make GPU a MIG GPU with COUNT MIG devices; repeatable")
+        .List("addressing-mode", "GPU:MODE — what NVML reports as the GPU's addressing mode: ats (coherent, as on Grace Hopper), hmm or none; repeatable (default: not reported)")
         .List("without", "leave a part out: nvml, firmware, graphics, ipc; repeatable")
         .Bool("compat32", "also install 32-bit libraries")
         .String("imex-channels", "number of IMEX channel device nodes", "0")

@@ -41,8 +41,17 @@ internal sealed class CdiInjector
     NvcdiFeatures? _jitFeatures;
 
     /// <summary>modes.jit-cdi.nvcdi-feature-flags, read once (an unknown flag is a warning, an unimplemented one an error).</summary>
-    NvcdiFeatures JitFeatures => _jitFeatures ??= NvcdiFeatures.Parse(_config.NvidiaContainerRuntime.JitCdiFeatureFlags ?? [],
-        "nvidia-container-runtime.modes.jit-cdi.nvcdi-feature-flags", _log.AsCliLog());
+    NvcdiFeatures JitFeatures => _jitFeatures ??= ParseJitFeatures();
+
+    NvcdiFeatures ParseJitFeatures()
+    {
+        const string key = "nvidia-container-runtime.modes.jit-cdi.nvcdi-feature-flags";
+        var features = NvcdiFeatures.Parse(_config.NvidiaContainerRuntime.JitCdiFeatureFlags ?? [], key, _log.AsCliLog());
+        // As in the original: the annotation it adds to just-in-time devices never reaches the container.
+        if (features.SplitByCoherence)
+            _log.Info($"Feature flag {NvcdiFeatures.CoherentAnnotations} in {key} changes nothing in a container: it only splits the specs cdi generate writes");
+        return features;
+    }
 
     // Discovery runs once per container, and looks for the graphics files and the 32-bit libraries only when the
     // request needs them.

@@ -35,7 +35,7 @@ internal readonly record struct NvmlStartup(bool Persistence, int InitDelayMs);
 /// gpu                              (starts a GPU; NVML index = order)
 /// uuid GPU-…   minor 0   bus-id 00000000:01:00.0   pci-device-id 0x20B010DE   pci-subsystem-id 0x134F10DE
 /// name NVIDIA A100-SXM4-40GB   brand tesla   cc 8.0   memory-total 42949672960   memory-used 0
-/// mig-capable 1   mig-mode 1   max-mig 7
+/// mig-capable 1   mig-mode 1   max-mig 7   addressing-mode 2
 /// mig                              (starts a MIG device of the last GPU; its index = order under it)
 /// uuid MIG-…   gi 1   ci 0   profile 1g.5gb   memory-total 5368709120
 /// </code>
@@ -94,6 +94,7 @@ internal static class NvmlFacts
             w.Line("mig-capable", gpu.MigEnabled || extra.MigCapable || gpu.MigDevices.Count > 0 ? 1 : 0);
             w.Line("mig-mode", gpu.MigEnabled ? 1 : 0);
             w.Line("max-mig", extra.MaxMigDevices);
+            if (gpu.AddressingMode is >= 0 and var addressing) w.Line("addressing-mode", addressing);
             foreach (var (key, value) in extra.Telemetry?.Lines() ?? []) w.Line(key, value);
             WriteMigs(w, gpu);
         }

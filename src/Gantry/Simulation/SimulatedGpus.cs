@@ -28,6 +28,7 @@ internal static class SimulatedGpus
                 BusId = $"00000000:{bus:x2}:00.0", Name = o.Model, Brand = BrandOf(o.Model),
                 ComputeCapability = CapabilityOf(o.Model), MemoryBytes = 40960UL << 20,
                 MigEnabled = migCount > 0, MigDevices = migs,
+                AddressingMode = o.AddressingModes.TryGetValue(i, out var mode) ? mode : null,
             });
         }
         return new NvmlSnapshot { DriverVersion = o.DriverVersion, CudaDriverVersion = o.EffectiveCudaVersion, Gpus = gpus };

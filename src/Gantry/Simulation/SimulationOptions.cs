@@ -11,6 +11,8 @@ internal sealed record SimulationOptions
     public string Model { get; init; } = "NVIDIA A100-SXM4-40GB";
     /// <summary>GPU index → number of MIG devices on it.</summary>
     public IReadOnlyDictionary<int, int> Mig { get; init; } = new Dictionary<int, int>();
+    /// <summary>GPU index → nvmlDeviceGetAddressingMode's value (0 none, 1 HMM, 2 ATS); unreported for the others.</summary>
+    public IReadOnlyDictionary<int, int> AddressingModes { get; init; } = new Dictionary<int, int>();
     public bool WithNvml { get; init; } = true;
     public bool WithFirmware { get; init; } = true;
     public bool WithGraphics { get; init; } = true;
@@ -57,6 +59,15 @@ internal sealed record SimulationOptions
                 throw new UsageException($"--mig takes GPU:COUNT with a GPU below {gpus} and 1..7 MIG devices, got '{item}'");
             mig[gi] = n;
         }
+        var addressing = new Dictionary<int, int>();
+        foreach (var item in f.GetList("addressing-mode"))
+        {
+            var kv = item.Split(':', '=');
+            int? mode = kv.Length == 2 ? kv[1].ToLowerInvariant() switch { "none" => 0, "hmm" => 1, "ats" => 2, _ => null } : null;
+            if (mode is null || !int.TryParse(kv[0], out var gi) || gi < 0 || gi >= gpus)
+                throw new UsageException($"--addressing-mode takes GPU:MODE with a GPU below {gpus} and MODE ats, hmm or none, got '{item}'");
+            addressing[gi] = mode.Value;
+        }
         var without = f.GetList("without").ToHashSet(StringComparer.Ordinal);
         foreach (var w in without)
             if (w is not ("nvml" or "firmware" or "graphics" or "ipc"))
@@ -79,7 +90,7 @@ internal sealed record SimulationOptions
         return new SimulationOptions
         {
             Persistence = persistence, NvmlInitDelayMs = delay,
-            GpuCount = gpus, DriverVersion = driver, CudaVersion = cuda, Mig = mig, Model = f.GetOr("model", "NVIDIA A100-SXM4-40GB"),
+            GpuCount = gpus, DriverVersion = driver, CudaVersion = cuda, Mig = mig, AddressingModes = addressing, Model = f.GetOr("model", "NVIDIA A100-SXM4-40GB"),
             WithNvml = !without.Contains("nvml"), WithFirmware = !without.Contains("firmware"),
             WithGraphics = !without.Contains("graphics"), WithIpc = !without.Contains("ipc"),
             WithCompat32 = f.GetBool("compat32"),

@@ -98,6 +98,18 @@ public sealed class NvmlTests
     }
 
     [NvmlFact]
+    public void Addressing_modes_are_read_and_an_unreported_one_is_null()
+    {
+        var gpus = new[]
+        {
+            Gpu(0, 0, "00000000:01:00.0") with { AddressingMode = GpuInfo.AddressingModeAts },
+            Gpu(1, 1, "00000000:02:00.0") with { AddressingMode = 1 },
+            Gpu(2, 2, "00000000:03:00.0"),
+        };
+        Assert.Equal([GpuInfo.AddressingModeAts, 1, null], Query(Snapshot(gpus)).Gpus.Select(g => g.AddressingMode));
+    }
+
+    [NvmlFact]
     public void Facts_the_device_does_not_report_are_null_not_errors()
     {
         var bare = new GpuInfo { Index = 0, Minor = 3, Uuid = "GPU-bare", BusId = "0000:02:00.0" };

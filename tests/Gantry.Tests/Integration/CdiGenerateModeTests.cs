@@ -90,16 +90,61 @@ public sealed class CdiGenerateModeTests
     }
 
     [BinaryFact]
-    public void Coherent_annotations_are_refused_and_an_unknown_flag_is_named()
+    public void An_unknown_feature_flag_is_named()
     {
         using var d = Sim.Host("--gpus", "1", "--device-nodes", "plain");
-        var coherent = Sim.Generate(d["host"], "--feature-flag=enable-coherent-annotations");
-        Assert.NotEqual(0, coherent.ExitCode);
-        Assert.Contains("enable-coherent-annotations (in --feature-flag) is not implemented by Gantry", coherent.Stderr);
         var unknown = Sim.Generate(d["host"], "--feature-flag=no-such-flag");
         Assert.Equal(0, unknown.ExitCode);
         Assert.Contains("Ignoring unknown feature flag 'no-such-flag' in --feature-flag: the feature flags are enable-explicit-driver-libraries", unknown.Stderr);
     }
+
+    // As the original: ATS addressing is coherent, HMM or none reported is not; the main spec is what it is without
+    // the flag, and no written spec keeps the annotation the split was made by.
+    [BinaryFact]
+    public void Coherent_annotations_split_the_full_gpus_into_coherent_and_noncoherent_specs()
+    {
+        using var d = Sim.Host("--gpus", "4", "--addressing-mode", "0:ats,2:ats", "--addressing-mode", "1:hmm", "--mig", "3:1", "--device-nodes", "plain");
+        var plain = Sim.Generate(d["host"]);
+        Directory.CreateDirectory(d["out"]);
+        var r = Sim.Generate(d["host"], "--feature-flag=enable-coherent-annotations", "--output=" + d["out/nvidia.yaml"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(plain.Stdout, File.ReadAllText(d["out/nvidia.yaml"]));
+        Assert.Equal(["nvidia.coherent.yaml", "nvidia.noncoherent.yaml", "nvidia.yaml"], Directory.GetFiles(d["out"]).Select(Path.GetFileName).Order());
+        var coherent = File.ReadAllText(d["out/nvidia.coherent.yaml"]);
+        Sim.AssertGolden("sim-coherent.yaml", Sim.Normalize(coherent, d["host"]));
+        Assert.Contains("kind: nvidia.com/gpu.coherent\n", coherent);
+        var noncoherent = File.ReadAllText(d["out/nvidia.noncoherent.yaml"]);
+        Assert.Contains("kind: nvidia.com/gpu.noncoherent\n", noncoherent);
+        Assert.Equal(["1", "GPU-", "all"], DeviceNames(noncoherent).Select(n => n.StartsWith("GPU-") ? "GPU-" : n));
+        Assert.Equal(["0", "2", "GPU-", "GPU-", "all"], DeviceNames(coherent).Select(n => n.StartsWith("GPU-") ? "GPU-" : n).Order(StringComparer.Ordinal));
+        foreach (var spec in new[] { coherent, noncoherent }) Assert.DoesNotContain("annotations", spec);
+        Assert.Contains("Wrote CDI spec to " + d["out/nvidia.coherent.yaml"], r.Stderr);
+    }
+
+    [BinaryFact]
+    public void Coherent_annotations_without_a_reported_addressing_mode_call_every_gpu_noncoherent_and_stdout_gets_each_spec()
+    {
+        using var d = Sim.Host("--gpus", "2", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"], "--feature-flag=enable-coherent-annotations", "--device-name-strategy=index", "--format=json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(r.Stdout, "\"cdiVersion\"").Count);
+        Assert.Contains("\"kind\":\"nvidia.com/gpu\"", r.Stdout.Replace(" ", ""));
+        Assert.Contains("\"kind\":\"nvidia.com/gpu.noncoherent\"", r.Stdout.Replace(" ", ""));
+        Assert.DoesNotContain("gpu.coherent", r.Stdout);
+    }
+
+    [BinaryFact]
+    public void Coherent_annotations_without_nvml_write_the_main_spec_and_say_why_there_is_no_split()
+    {
+        using var d = Sim.Host("--gpus", "1", "--without", "nvml", "--device-nodes", "plain");
+        var r = Sim.Generate(d["host"], "--feature-flag=enable-coherent-annotations");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("no split specs are written", r.Stderr);
+        Assert.DoesNotContain("coherent", r.Stdout);
+    }
+
+    static IEnumerable<string> DeviceNames(string yaml) =>
+        System.Text.RegularExpressions.Regex.Matches(yaml, @"^\s*- name: ""?([^""\n]+)""?$", System.Text.RegularExpressions.RegexOptions.Multiline).Select(m => m.Groups[1].Value);
 
     [BinaryFact]
     public void No_additional_gids_is_honoured()

@@ -22,6 +22,8 @@ internal sealed record NvcdiFeatures
     /// <summary>Leave the persistenced / fabric manager sockets out.</summary>
     public bool WithoutIpcSockets { get; init; }
     public bool WithoutAdditionalGids { get; init; }
+    /// <summary>cdi generate also writes the coherent and non-coherent GPUs' specs (<see cref="CoherenceSplit"/>).</summary>
+    public bool SplitByCoherence { get; init; }
 
     public static NvcdiFeatures None { get; } = new();
 
@@ -41,9 +43,6 @@ internal sealed record NvcdiFeatures
             }
             set.Add(name);
         }
-        if (set.Contains(CoherentAnnotations))
-            throw new GantryException($"feature flag {CoherentAnnotations} (in {source}) is not implemented by Gantry: it needs each GPU's " +
-                                      "NVML addressing mode, which Gantry does not read; leave the flag out");
         // The original reads device resources through nvsandboxutils when it can; Gantry never does, so turning it off
         // gives the output the original gives with the flag.
         if (set.Contains(DisableNvsandboxutils))
@@ -57,6 +56,7 @@ internal sealed record NvcdiFeatures
             WithExplicitDriverLibraries = set.Contains(ExplicitDriverLibraries),
             WithoutIpcSockets = set.Contains(DisableIpcDiscoverer),
             WithoutAdditionalGids = set.Contains(NoAdditionalGids),
+            SplitByCoherence = set.Contains(CoherentAnnotations),
         };
     }
 }

@@ -14,7 +14,12 @@ internal sealed record GenerateOptions
     public bool AdditionalGids { get; init; } = true;
     /// <summary>Whether GPUs bring their DRM nodes (/dev/dri) and by-path links: the graphics side of a GPU.</summary>
     public bool DrmNodes { get; init; } = true;
+    /// <summary>enable-coherent-annotations: also a spec of the coherent and one of the non-coherent full GPUs.</summary>
+    public bool SplitByCoherence { get; init; }
 }
+
+/// <summary>A generated spec and what goes before the output file's extension ("" for the main spec).</summary>
+internal sealed record GeneratedSpec(Spec Spec, string FileInfix);
 
 // discovery → one CDI spec: a device per GPU / MIG device under each naming strategy, the common edits,
 // and (unless told not to) the merged "all" device. The spec is deterministic for a given host.
@@ -22,28 +27,43 @@ internal static class SpecGenerator
 {
     public static readonly string[] Strategies = ["index", "uuid", "type-index"];
 
-    public static Spec Generate(DriverInventory inv, HookFactory hooks, GenerateOptions o)
+    public static Spec Generate(DriverInventory inv, HookFactory hooks, GenerateOptions o) => GenerateAll(inv, hooks, o, Log.Silent)[0].Spec;
+
+    /// <summary>The main spec, then with <see cref="GenerateOptions.SplitByCoherence"/> the coherent and non-coherent ones that have devices.</summary>
+    public static IReadOnlyList<GeneratedSpec> GenerateAll(DriverInventory inv, HookFactory hooks, GenerateOptions o, Log log)
     {
         foreach (var s in o.NamingStrategies)
             if (!Strategies.Contains(s)) throw new UsageException($"invalid device name strategy '{s}': use index, uuid or type-index");
         var builder = new DeviceEditsBuilder(inv, hooks, o.AdditionalGids, o.DrmNodes);
         var devices = new List<Device>();
+        var byCoherence = new Dictionary<bool, List<Device>> { [true] = [], [false] = [] };
         var noneRequested = o.DeviceIds.Contains("none");
-        foreach (var (names, edits) in Select(inv, builder, o))
+        foreach (var (names, edits, fullGpu) in Select(inv, builder, o))
+        {
+            var named = new List<Device>();
             foreach (var strategy in o.NamingStrategies)
             {
                 var name = names(strategy);
-                if (devices.All(d => d.Name != name)) devices.Add(new Device { Name = name, ContainerEdits = edits() });
+                if (devices.All(d => d.Name != name)) named.Add(new Device { Name = name, ContainerEdits = edits() });
             }
+            devices.AddRange(named);
+            if (o.SplitByCoherence && fullGpu is not null && CoherenceSplit.IsCoherent(fullGpu, named.Select(d => d.Name), log) is { } coherent)
+                byCoherence[coherent].AddRange(named);
+        }
         if (noneRequested) devices.Add(new Device { Name = "none", ContainerEdits = new ContainerEdits { Env = ["NVCT_EMPTY_DEVICE="] } });
         var common = CommonEditsBuilder.Build(inv, hooks);
         common.Env!.Add("NVIDIA_VISIBLE_DEVICES=void");
-        var spec = new Spec { Kind = $"{o.Vendor}/{o.Class}", Devices = devices, ContainerEdits = common };
-        return SpecAssembly.Assemble(spec, addAllDevice: !o.NoAllDevice && !noneRequested);
+        var addAll = !o.NoAllDevice && !noneRequested;
+        Spec Assemble(string cls, List<Device> of) => SpecAssembly.Assemble(
+            new Spec { Kind = $"{o.Vendor}/{cls}", Devices = of, ContainerEdits = SpecTransforms.Clone(common) }, addAll);
+        var specs = new List<GeneratedSpec> { new(Assemble(o.Class, devices), "") };
+        if (byCoherence[true].Count > 0) specs.Add(new(Assemble(o.Class + CoherenceSplit.CoherentInfix, byCoherence[true]), CoherenceSplit.CoherentInfix));
+        if (byCoherence[false].Count > 0) specs.Add(new(Assemble(o.Class + CoherenceSplit.NoncoherentInfix, byCoherence[false]), CoherenceSplit.NoncoherentInfix));
+        return specs;
     }
 
     // Each selected device: how it is named under a strategy, and how to build its edits.
-    static IEnumerable<(Func<string, string> Names, Func<ContainerEdits> Edits)> Select(DriverInventory inv, DeviceEditsBuilder b, GenerateOptions o)
+    static IEnumerable<(Func<string, string> Names, Func<ContainerEdits> Edits, GpuInfo? FullGpu)> Select(DriverInventory inv, DeviceEditsBuilder b, GenerateOptions o)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in o.DeviceIds)
@@ -64,11 +84,11 @@ internal static class SpecGenerator
         }
     }
 
-    static (Func<string, string>, Func<ContainerEdits>) Gpu(DeviceEditsBuilder b, GpuInfo g) =>
-        (s => s switch { "uuid" => g.Uuid, "type-index" => $"gpu{g.Index}", _ => $"{g.Index}" }, () => b.ForGpu(g));
+    static (Func<string, string>, Func<ContainerEdits>, GpuInfo?) Gpu(DeviceEditsBuilder b, GpuInfo g) =>
+        (s => s switch { "uuid" => g.Uuid, "type-index" => $"gpu{g.Index}", _ => $"{g.Index}" }, () => b.ForGpu(g), g);
 
-    static (Func<string, string>, Func<ContainerEdits>) Mig(DeviceEditsBuilder b, GpuInfo g, MigInfo m) =>
-        (s => s switch { "uuid" => m.Uuid, "type-index" => $"mig{g.Index}:{m.Index}", _ => $"{g.Index}:{m.Index}" }, () => b.ForMig(g, m));
+    static (Func<string, string>, Func<ContainerEdits>, GpuInfo?) Mig(DeviceEditsBuilder b, GpuInfo g, MigInfo m) =>
+        (s => s switch { "uuid" => m.Uuid, "type-index" => $"mig{g.Index}:{m.Index}", _ => $"{g.Index}:{m.Index}" }, () => b.ForMig(g, m), null);
 
     /// <summary>A device id as users write it: index "1", MIG index "0:2", or a GPU-/MIG- UUID.</summary>
     public static (GpuInfo Gpu, MigInfo? Mig) Resolve(DriverInventory inv, string id)

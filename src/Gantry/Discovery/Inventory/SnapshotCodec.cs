@@ -8,7 +8,7 @@ namespace Gantry.Discovery.Inventory;
 /// </summary>
 internal static class SnapshotCodec
 {
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     public static byte[] Encode(string signals, NvmlSnapshot snapshot)
     {
@@ -30,6 +30,7 @@ internal static class SnapshotCodec
                 if (g.MemoryBytes is { } mem) w.WriteNumber("memory", mem);
                 w.WriteBoolean("migEnabled", g.MigEnabled);
                 w.WriteBoolean("migCapable", g.MigCapable);
+                if (g.AddressingMode is { } am) w.WriteNumber("addressing", am);
                 w.WriteStartArray("mig");
                 foreach (var m in g.MigDevices)
                 {
@@ -73,6 +74,7 @@ internal static class SnapshotCodec
                     Index = Int(g, "index")!.Value, Minor = Int(g, "minor")!.Value, Uuid = Need(Str(g, "uuid")), BusId = Need(Str(g, "busId")),
                     Name = Str(g, "name"), Brand = Str(g, "brand"), ComputeCapability = Str(g, "cc"), MemoryBytes = ULong(g, "memory"),
                     MigEnabled = g.GetProperty("migEnabled").GetBoolean(), MigCapable = g.GetProperty("migCapable").GetBoolean(), MigDevices = migs,
+                    AddressingMode = Int(g, "addressing"),
                 });
             }
             return new NvmlSnapshot { DriverVersion = Need(Str(r, "driver")), CudaDriverVersion = Int(r, "cuda")!.Value, Gpus = gpus };

@@ -32,6 +32,9 @@ internal sealed unsafe class NvmlApi
 
     public bool HasMig => DeviceGetMigMode != null;
 
+    // Newer drivers only (the CDI generator's coherent annotations); absent means "not reported".
+    public delegate* unmanaged<nint, NvmlAddressingMode*, int> DeviceGetAddressingMode;
+
     NvmlApi() { }
 
     /// <summary>Resolves every required export; on a miss, error names the first missing symbol.</summary>
@@ -64,6 +67,7 @@ internal sealed unsafe class NvmlApi
             DeviceGetCudaComputeCapability = (delegate* unmanaged<nint, int*, int*, int>)Need("nvmlDeviceGetCudaComputeCapability"),
             DeviceGetMemoryInfo = (delegate* unmanaged<nint, NvmlMemory*, int>)Need("nvmlDeviceGetMemoryInfo"),
             DeviceGetMigMode = (delegate* unmanaged<nint, uint*, uint*, int>)Want("nvmlDeviceGetMigMode"),
+            DeviceGetAddressingMode = (delegate* unmanaged<nint, NvmlAddressingMode*, int>)Want("nvmlDeviceGetAddressingMode"),
         };
         if (a.HasMig)
         {

@@ -46,6 +46,7 @@ internal sealed unsafe class NvmlReader(NvmlApi api)
         {
             Index = index, Minor = (int)minor, Uuid = uuid, BusId = busId, Name = name, Brand = brandName,
             ComputeCapability = cc, MemoryBytes = ReadMemory(device, where), MigEnabled = migEnabled, MigCapable = migCapable, MigDevices = migs,
+            AddressingMode = ReadAddressingMode(device),
         };
     }
 
@@ -126,6 +127,16 @@ internal sealed unsafe class NvmlReader(NvmlApi api)
         var buffer = stackalloc byte[NvmlBuffers.DeviceNameV2];
         return Optional(api.DeviceGetName(device, buffer, NvmlBuffers.DeviceNameV2), "nvmlDeviceGetName", where)
             ? CString(buffer, NvmlBuffers.DeviceNameV2) : null;
+    }
+
+    // Only `cdi generate --feature-flag=enable-coherent-annotations` needs it, so a failure is kept, not thrown.
+    int? ReadAddressingMode(nint device)
+    {
+        if (api.DeviceGetAddressingMode == null) return null;
+        var mode = new NvmlAddressingMode { Version = NvmlAddressingMode.V1 };
+        var rc = api.DeviceGetAddressingMode(device, &mode);
+        if (rc == NvmlReturn.NotSupported) return null;
+        return rc == NvmlReturn.Success ? (int)mode.Value : GpuInfo.AddressingModeUnreadable;
     }
 
     bool Optional(int rc, string function, string where)

@@ -26,6 +26,15 @@ internal static class NvmlBuffers
     public const int MigEnable = 1;              // NVML_DEVICE_MIG_ENABLE
 }
 
+/// <summary>nvmlDeviceAddressingMode_v1_t: a versioned struct (size | 1 << 24) whose value is an nvmlDeviceAddressingModeType_t.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NvmlAddressingMode
+{
+    public const uint V1 = 8 | (1u << 24);
+    public uint Version;
+    public uint Value;
+}
+
 /// <summary>nvmlPciInfo_t (the layout of nvmlDeviceGetPciInfo_v3), 68 bytes.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct NvmlPciInfo
