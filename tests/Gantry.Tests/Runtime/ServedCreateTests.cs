@@ -96,4 +96,26 @@ public sealed class ServedCreateTests : IDisposable
         Assert.False(CdiHookCommand.Find("create-symlinks")?.MountsInContainer);
         Assert.False(CdiHookCommand.Find("update-ldcache")?.MountsInContainer);
     }
+
+    // A shim killed mid-create never disposes its socket: the next served create removes the sockets of shims that
+    // are gone (the pid in the name), not those of living ones nor names it does not know.
+    [Fact]
+    public void Sockets_of_shims_that_are_gone_are_removed_by_the_next_listener()
+    {
+        var dir = Path.Combine(_dir.Path, "sockets");
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        foreach (var name in new[] { $"{gone.Id}-00112233aabbccdd.sock", $"{Environment.ProcessId}-0011223344556677.sock", "1-8899aabbccddeeff.sock", "other.sock" })
+            File.WriteAllText(Path.Combine(dir, name), "");
+
+        using var server = HookServer.TryListen(out var whyNot, dir) ?? throw new InvalidOperationException(whyNot);
+
+        var left = Directory.EnumerateFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.DoesNotContain($"{gone.Id}-00112233aabbccdd.sock", left);
+        Assert.Contains($"{Environment.ProcessId}-0011223344556677.sock", left);
+        Assert.Contains("1-8899aabbccddeeff.sock", left);
+        Assert.Contains("other.sock", left);
+        Assert.StartsWith($"{Environment.ProcessId}-", Path.GetFileName(server.SocketPath));
+    }
 }
