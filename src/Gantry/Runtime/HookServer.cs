@@ -8,8 +8,6 @@ namespace Gantry.Runtime;
 internal sealed record HookAnswer(int ExitCode, string Messages)
 {
     public Action? Sent { get; init; }
-    /// <summary>The answer goes out before the hook's work is done (ServedHook.Run): runc may finish first.</summary>
-    public bool Early { get; init; }
 }
 
 // The shim's end of native/hook-client: a listening unix socket in a directory only its owner can enter, each

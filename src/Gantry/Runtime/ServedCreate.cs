@@ -42,7 +42,6 @@ internal static class ServedCreate
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var deferred = new List<Func<string?>>();
         var delete = args.TakeWhile(a => a != "create").Concat(["delete", "--force", args[^1]]).ToList();
-        var guardPid = -1;
         int pid;
         using (parts.Server)
         {
@@ -62,21 +61,13 @@ internal static class ServedCreate
             }
             else
             {
+                // The hook's answer goes out before its file work is done (ServedHook.Run), so runc may finish the
+                // create first: the guard must be there before. Started now, while runc starts, not on its way.
+                guard = Guard(runtime, delete, os, log);
                 // The hook's thread, started while runc starts rather than when its client connects.
                 using var standby = new StandbyThread("served-hook");
-                HookAnswer? Handle(byte[] state, OwnedFd ns)
-                {
-                    var answer = Answer(parts.Hook, state, ns, standby, deferred, log);
-                    // Before runc hears an early answer: from then on it may finish the create while the work goes on.
-                    if (answer is { Early: true } && guardPid < 0) guardPid = Guard(runtime, delete, os, log);
-                    return answer;
-                }
-                try { parts.Server.ServeUntil(pidfd, Handle, log); }
-                finally
-                {
-                    os.Close(pidfd);
-                    guard = guardPid;
-                }
+                try { parts.Server.ServeUntil(pidfd, (state, ns) => Answer(parts.Hook, state, ns, standby, deferred, log), log); }
+                finally { os.Close(pidfd); }
             }
         }
         var code = os.WaitForExit(pid);

@@ -80,11 +80,11 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
         var sent = new ManualResetEventSlim();
         HookAnswer? answer = null;
         string? restFailure = null;
-        void Answer(int code, string? extra = null, bool early = false)
+        void Answer(int code, string? extra = null)
         {
             if (answer is not null) return;
             if (extra is not null) text.WriteLine(extra);
-            answer = new HookAnswer(code, text.ToString()) { Sent = sent.Set, Early = early };
+            answer = new HookAnswer(code, text.ToString()) { Sent = sent.Set };
             answered.Set();
         }
         var running = thread.Run(() =>
@@ -103,7 +103,7 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
                 var copied = sys.Unshare(CloneFlags.NewNs) == 0;
                 if (copied)
                 {
-                    Answer(0, early: true);
+                    Answer(0);
                     // The answer goes out from the server's thread; until it has, this one keeps off the CPU (on
                     // two cores, busy with runc and the engine, it would otherwise delay the answer by milliseconds).
                     sent.Wait(TimeSpan.FromSeconds(1));

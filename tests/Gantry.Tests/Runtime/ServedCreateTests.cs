@@ -30,6 +30,8 @@ public sealed class ServedCreateTests : IDisposable
         public int PidfdOpen(int pid) => stopFd;
         public int WaitForExit(int pid) { Waited.Add(pid); return ExitCodes.TryDequeue(out var c) ? c : 0; }
         public void Close(int fd) => Closed.Add(fd);
+        public List<int> Killed { get; } = new();
+        public int Kill(int pid, int signal) { Killed.Add(pid); return 0; }
         public void Exit(int code) => throw new InvalidOperationException("a served create test never exits the process");
     }
 
@@ -54,10 +56,15 @@ public sealed class ServedCreateTests : IDisposable
         var code = ServedCreate.Run("/usr/bin/runc", ["--root", "/r", "create", "--bundle", "/b", "ctr"], parts, os, Quiet());
 
         Assert.Equal(3, code);
-        var (path, argv) = Assert.Single(os.Spawned);
+        Assert.Equal(2, os.Spawned.Count);
+        var (path, argv) = os.Spawned[0];
         Assert.Equal(Path.Combine(_dir.Path, "bin", ServedCreate.LauncherName), path);
         Assert.Equal(["gantry-runtime-exec", "77", "/usr/bin/runc", "/usr/bin/runc", "--root", "/r", "create", "--bundle", "/b", "ctr"], argv);
-        Assert.Equal([1001], os.Waited);
+        // The guard that deletes the container should the shim die before the hook's work is done, dismissed at the end.
+        Assert.Equal(path, os.Spawned[1].Path);
+        Assert.Equal(["gantry-runtime-guard", "77", "/usr/bin/runc", "/usr/bin/runc", "--root", "/r", "delete", "--force", "ctr"], os.Spawned[1].Argv);
+        Assert.Equal([1002], os.Killed);
+        Assert.Equal([1001, 1002], os.Waited);
         Assert.Equal([(int)stop.DangerousGetHandle()], os.Closed);
         Assert.False(File.Exists(parts.Server.SocketPath)); // the socket is gone once the runtime exited
     }
