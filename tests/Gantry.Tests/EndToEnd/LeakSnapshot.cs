@@ -10,7 +10,7 @@ namespace Gantry.Tests.EndToEnd;
 /// after with <see cref="LeaksSince"/>.
 /// </summary>
 internal sealed record LeakSnapshot(
-    IReadOnlyDictionary<string, int> Fds, IReadOnlyList<string> Mounts, IReadOnlySet<string> RunFiles,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Fds, IReadOnlyList<string> Mounts, IReadOnlySet<string> RunFiles,
     IReadOnlySet<string> Sockets, IReadOnlyList<string> GantryProcesses)
 {
     const string RunDir = "/run/gantry";
@@ -21,7 +21,7 @@ internal sealed record LeakSnapshot(
     /// <param name="under">the directory whose mounts are counted, and whose sockets are</param>
     public static LeakSnapshot Take(IReadOnlyDictionary<string, int> daemons, int mountNamespacePid, string under)
     {
-        var fds = daemons.ToDictionary(d => d.Key, d => Directory.GetFiles($"/proc/{d.Value}/fd").Length);
+        var fds = daemons.ToDictionary(d => d.Key, d => FdKinds(d.Value));
         var mounts = File.ReadAllLines($"/proc/{mountNamespacePid}/mountinfo")
             .Select(l => l.Split(' ')[4]).Where(m => m.StartsWith(under, StringComparison.Ordinal)).ToList();
         var runFiles = Directory.Exists(RunDir)
@@ -33,6 +33,18 @@ internal sealed record LeakSnapshot(
             .SelectMany(d => Directory.EnumerateFiles(d, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true }))
             .Where(IsSocket).ToHashSet();
         return new LeakSnapshot(fds, mounts, runFiles, sockets, GantryProcessesBut(daemons.Values.ToHashSet()));
+    }
+
+    // What each fd is: "socket", "pipe", "anon_inode:[eventpoll]", or the file's path.
+    static IReadOnlyList<string> FdKinds(int pid)
+    {
+        var kinds = new List<string>();
+        foreach (var fd in Directory.GetFiles($"/proc/{pid}/fd"))
+        {
+            try { kinds.Add(new FileInfo(fd).LinkTarget is { } t ? System.Text.RegularExpressions.Regex.Replace(t, @":\[\d+\]$", "") : "?"); }
+            catch (IOException) { } // closed meanwhile
+        }
+        return kinds;
     }
 
     static bool IsSocket(string path) =>
@@ -57,12 +69,19 @@ internal sealed record LeakSnapshot(
         return found;
     }
 
+    /// <summary>The start of a leak line about fds: growth that a second identical load does not repeat is a pool filling up.</summary>
+    public const string FdGrowth = "fds: ";
+
     /// <summary>What grew since <paramref name="before"/>; fds may grow by <paramref name="fdSlack"/> per daemon (pools, idle connections).</summary>
     public List<string> LeaksSince(LeakSnapshot before, int fdSlack)
     {
         var leaks = new List<string>();
-        foreach (var (name, n) in Fds)
-            if (before.Fds.TryGetValue(name, out var was) && n > was + fdSlack) leaks.Add($"{name} holds {n} fds, {was} before");
+        foreach (var (name, now) in Fds)
+            if (before.Fds.TryGetValue(name, out var was) && now.Count > was.Count + fdSlack)
+            {
+                var added = now.GroupBy(k => k).Select(g => (g.Key, More: g.Count() - was.Count(k => k == g.Key))).Where(g => g.More > 0);
+                leaks.Add($"{FdGrowth}{name} holds {now.Count} fds, {was.Count} before; more: {string.Join(", ", added.Select(a => $"{a.More}x {a.Key}"))}");
+            }
         if (Mounts.Count > before.Mounts.Count) leaks.Add($"{Mounts.Count - before.Mounts.Count} more mounts: {string.Join(", ", Mounts.Except(before.Mounts).Take(5))}");
         leaks.AddRange(RunFiles.Except(before.RunFiles).Select(f => $"left in /run/gantry: {f}"));
         leaks.AddRange(Sockets.Except(before.Sockets).Select(f => $"socket left: {f}"));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 using Gantry.Host;
 using Gantry.Tests.Support;
 
@@ -9,7 +10,7 @@ namespace Gantry.Tests.EndToEnd;
 // left behind: no container, no mount, no fd more in dockerd, containerd or the plugin, no file or socket in
 // /run/gantry beside its caches, no gantry process. bench/load.sh runs the full 200 and times it against runc.
 [Collection(HostWideCollection.Name)]
-public sealed class LoadTests(NvidiaDockerEngineHost host) : IClassFixture<NvidiaDockerEngineHost>
+public sealed class LoadTests(NvidiaDockerEngineHost host, ITestOutputHelper output) : IClassFixture<NvidiaDockerEngineHost>
 {
     // GANTRY_LOAD_STARTS raises it (bench/load.sh is the better tool for that: it also times runc).
     static int Starts => int.TryParse(Environment.GetEnvironmentVariable("GANTRY_LOAD_STARTS"), out var n) && n > 0 ? n : 16;
@@ -46,6 +47,19 @@ public sealed class LoadTests(NvidiaDockerEngineHost host) : IClassFixture<Nvidi
             Assert.True(r.ExitCode == 0, $"{name}: {r.Combined}");
         }
         var before = Snapshot();
+        var leaks = LoadAndLeaks(routes, before);
+        // A daemon's fds may grow once with concurrency (Go's idle connection pools keep what the peak opened): that
+        // is a leak only if the same load again makes them grow again.
+        if (leaks.Count > 0 && leaks.All(l => l.StartsWith(LeakSnapshot.FdGrowth, StringComparison.Ordinal)))
+        {
+            output.WriteLine("after the first round: " + string.Join("; ", leaks) + "; a second round must not add more");
+            leaks = LoadAndLeaks(routes, Snapshot());
+        }
+        Assert.True(leaks.Count == 0, "left behind:\n" + string.Join("\n", leaks));
+    }
+
+    List<string> LoadAndLeaks((string Name, Func<ProcessResult> Start)[] routes, LeakSnapshot before)
+    {
         var report = new List<string>();
         var failures = new List<string>();
         foreach (var (name, start) in routes)
@@ -55,9 +69,9 @@ public sealed class LoadTests(NvidiaDockerEngineHost host) : IClassFixture<Nvidi
             report.Add($"{name}: {Starts} at once in {clock.ElapsedMilliseconds} ms, {failed.Count} failed");
             failures.AddRange(failed.Select(f => $"{name}: {f}"));
         }
+        foreach (var line in report) output.WriteLine(line);
         Assert.True(failures.Count == 0, string.Join("\n", report) + "\n" + string.Join("\n", failures.Take(5)));
         Assert.Equal("", host.Docker!.Run("ps", "-aq").Stdout.Trim());
-        var leaks = LeakSnapshot.LeaksAfter(before, Snapshot, fdSlack: 6, TimeSpan.FromSeconds(15));
-        Assert.True(leaks.Count == 0, string.Join("\n", report) + "\nleft behind:\n" + string.Join("\n", leaks));
+        return LeakSnapshot.LeaksAfter(before, Snapshot, fdSlack: 6, TimeSpan.FromSeconds(15));
     }
 }

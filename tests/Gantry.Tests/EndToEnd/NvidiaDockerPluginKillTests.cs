@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 using System.Net.Sockets;
 using Gantry.Host;
 using Gantry.Tests.Support;
@@ -17,7 +18,7 @@ public sealed class HostWideCollection
 // within a bound, succeed with the driver volume or fail with an error that names the cause, and the volume on disk
 // must outlive the plugin.
 [Collection(HostWideCollection.Name)]
-public sealed class NvidiaDockerPluginKillTests(NvidiaDockerEngineHost host) : IClassFixture<NvidiaDockerEngineHost>
+public sealed class NvidiaDockerPluginKillTests(NvidiaDockerEngineHost host, ITestOutputHelper output) : IClassFixture<NvidiaDockerEngineHost>
 {
     const int InFlight = 6;
     static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
@@ -61,8 +62,10 @@ public sealed class NvidiaDockerPluginKillTests(NvidiaDockerEngineHost host) : I
         return runs.Select(t => t.Result).ToList();
     }
 
-    static void AssertEndedCleanly(List<(ProcessResult Result, TimeSpan Took)> outcomes)
+    void AssertEndedCleanly(string round, List<(ProcessResult Result, TimeSpan Took)> outcomes)
     {
+        output.WriteLine($"{round}: {outcomes.Count(o => o.Result.ExitCode == 0)} of {outcomes.Count} succeeded, slowest {outcomes.Max(o => o.Took).TotalSeconds:0.0} s" +
+            string.Concat(outcomes.Where(o => o.Result.ExitCode != 0).Select(o => "\n  failed: " + o.Result.Stderr.Trim())));
         foreach (var (r, took) in outcomes)
         {
             Assert.True(took < Bound, $"a run took {took}: {r.Combined}");
@@ -84,7 +87,7 @@ public sealed class NvidiaDockerPluginKillTests(NvidiaDockerEngineHost host) : I
         foreach (var killAfterMs in new[] { 0, 150, 400, 900 })
         {
             var outcomes = KillDuringRuns(killAfterMs);
-            AssertEndedCleanly(outcomes);
+            AssertEndedCleanly($"plugin killed {killAfterMs} ms into {InFlight} runs", outcomes);
             failed.AddRange(outcomes.Where(o => o.Result.ExitCode != 0).Select(o => o.Result.Stderr.Trim()));
             Assert.Equal(files, VolumeFiles()); // the volume made before is whole
             Assert.Contains(Volume, host.Docker!.Run("volume", "ls", "-q").Stdout);
@@ -93,7 +96,7 @@ public sealed class NvidiaDockerPluginKillTests(NvidiaDockerEngineHost host) : I
         // The volume removed: the kill may land while the plugin builds it. Half a volume is never served, and the
         // next plugin removes what a killed build left.
         Assert.Equal(0, host.Docker!.Run("volume", "rm", Volume).ExitCode);
-        AssertEndedCleanly(KillDuringRuns(50));
+        AssertEndedCleanly($"volume removed, plugin killed 50 ms into {InFlight} runs", KillDuringRuns(50));
         Assert.DoesNotContain(Directory.GetDirectories(Path.GetDirectoryName(VolumeDir)!), d => Path.GetFileName(d).StartsWith('.'));
         var again = host.NvidiaDocker(null, "run", "--rm", NvidiaDockerEngineHost.Cuda, "readlink", "/usr/local/nvidia/lib64/libcuda.so.1");
         Assert.True(again.ExitCode == 0, again.Combined);
