@@ -79,15 +79,16 @@ for r in route_runc route_jit route_cdi route_gpus route_nvd; do "$r" >/dev/null
 sleep 1
 held >"$work/held.before"
 
-printf '%-34s %8s %10s %12s %8s\n' "route" "starts" "wall ms" "+ms/contnr" "failed"
+# The last column: dockerd's open fds right after the batch (Go's idle connection pools grow with the peak).
+printf '%-34s %8s %10s %12s %8s %8s\n' "route" "starts" "wall ms" "+ms/contnr" "failed" "dockerd fds"
 total_fail=0
 for n in $levels; do
   read -r base bf < <(batch "$n" route_runc)
-  printf '%-34s %8s %10s %12s %8s\n' "runc (no GPU)" "$n" "$base" "" "$bf"
+  printf '%-34s %8s %10s %12s %8s %8s\n' "runc (no GPU)" "$n" "$base" "" "$bf" "$(fds "$dockerd_pid")"
   for route in "runtime jit-cdi|route_jit" "runtime cdi|route_cdi" "--gpus (hook + cli)|route_gpus" "nvidia-docker (1.0 + plugin)|route_nvd"; do
     read -r wall f < <(batch "$n" "${route#*|}")
     total_fail=$((total_fail + f))
-    awk -v r="${route%%|*}" -v n="$n" -v w="$wall" -v b="$base" -v f="$f" 'BEGIN {printf "%-34s %8s %10s %12.1f %8s\n", r, n, w, (w-b)/n, f}'
+    awk -v r="${route%%|*}" -v n="$n" -v w="$wall" -v b="$base" -v f="$f" -v d="$(fds "$dockerd_pid")" 'BEGIN {printf "%-34s %8s %10s %12.1f %8s %8s\n", r, n, w, (w-b)/n, f, d}'
   done
 done
 sleep 2

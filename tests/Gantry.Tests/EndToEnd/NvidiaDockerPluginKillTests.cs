@@ -40,7 +40,7 @@ public sealed class NvidiaDockerPluginKillTests(NvidiaDockerEngineHost host, ITe
 
     LeakSnapshot Snapshot() => LeakSnapshot.Take(
         new Dictionary<string, int> { ["dockerd"] = host.Docker!.DockerdPid, ["containerd"] = host.Docker.ContainerdPid, ["plugin"] = host.Plugin!.Pid },
-        host.Docker.ContainerdPid, host.Dir);
+        host.Docker.ContainerdPid, host.Dir, socketsNotCounted: "dockerd");
 
     /// <summary>Starts <see cref="InFlight"/> nvidia-docker runs, SIGKILLs the plugin after <paramref name="killAfterMs"/>, starts a new one; returns each run's outcome.</summary>
     List<(ProcessResult Result, TimeSpan Took)> KillDuringRuns(int killAfterMs)
