@@ -20,7 +20,8 @@ internal sealed record CsvHostFiles(IReadOnlyList<string> Devices, IReadOnlyList
     /// <summary>Every file mounted at its own path: libraries, then the targets of the sym entries not already among them.</summary>
     public IEnumerable<string> Files => Libraries.Concat(SymlinkTargets.Where(t => !Libraries.Contains(t)));
 
-    public static CsvHostFiles Locate(HostRoots roots, IReadOnlyList<CsvEntry> entries, Log log)
+    /// <param name="ignoreSym">sym entries to leave out (cdi generate's --csv.ignore-pattern)</param>
+    public static CsvHostFiles Locate(HostRoots roots, IReadOnlyList<CsvEntry> entries, Log log, Func<string, bool>? ignoreSym = null)
     {
         var nodes = DeviceNodeLocator.ForHost(roots);
         var devices = new List<string>();
@@ -47,13 +48,14 @@ internal sealed record CsvHostFiles(IReadOnlyList<string> Devices, IReadOnlyList
         var directories = new List<string>();
         foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Dir))
         {
-            if (Directory.Exists(roots.InDriverRoot(e.Path))) { if (!directories.Contains(e.Path)) directories.Add(e.Path); }
+            var host = roots.InDriverRoot(e.Path);
+            if (Directory.Exists(host)) { if (roots.ToContainerPath(host) is var path && !directories.Contains(path)) directories.Add(path); }
             else log.Warning($"missing directory {e.Path}");
         }
 
         var links = new List<CsvSymlink>();
         var targets = new List<string>();
-        foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Sym))
+        foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Sym && ignoreSym?.Invoke(e.Path) != true))
         {
             var chain = new List<string>();
             if (DriverRootPath.ResolveFile(roots.DriverRoot, roots.InDriverRoot(e.Path), chain) is not { } target || chain.Count == 0)
