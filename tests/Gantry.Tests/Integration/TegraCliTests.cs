@@ -1,4 +1,5 @@
 using Gantry.Elf;
+using Gantry.Engines;
 using Gantry.Host;
 using Gantry.Simulation;
 using Gantry.Tests.Support;
@@ -94,5 +95,36 @@ public sealed class TegraCliTests(TegraCliRoot host) : IClassFixture<TegraCliRoo
         Assert.StartsWith("ro,nosuid,nodev", c.MountOptions("/usr/share/nvidia-tegra"));
         Assert.StartsWith("ro,nosuid,noexec", c.MountOptions("/dev/nvmap"));
         c.Tree.AssertSentinelUntouched();
+    }
+
+    // docker run --gpus on the Jetson root, with the legacy mode the original's hook needs there (its auto mode means csv).
+    [EngineFact("dockerd")]
+    public void Docker_run_gpus_gives_a_container_the_csv_files()
+    {
+        var dir = Path.Combine("/tmp", $"gt-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
+        var config = host.Dir["hook.toml"];
+        File.WriteAllText(config, $"[nvidia-container-cli]\nroot = \"{host.Root}\"\n[nvidia-container-runtime]\nmode = \"legacy\"\n");
+        using var docker = new Docker(dir, new Dictionary<string, string>(), new Dictionary<string, string>
+        {
+            ["PATH"] = TestEnvironment.BinDir + ":" + Environment.GetEnvironmentVariable("PATH"), ["NVIDIA_CTK_CONFIG_FILE_PATH"] = config,
+        });
+        try
+        {
+            var tar = BusyboxImage.BuildTar(host.Dir["image"]);
+            var import = ProcessRunner.Run("sh", ["-c", $"docker -H unix://{docker.Socket} import '{tar}' gantry-e2e/busybox-tegra"]);
+            Assert.True(import.ExitCode == 0, import.Combined);
+            var r = docker.Run(["run", "--rm", "--gpus", "all", "gantry-e2e/busybox-tegra", "sh", "-c",
+                "ls /dev/nvmap /dev/nvgpu/igpu0/ctrl; ldconfig -p | grep libcuda.so.1; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /usr/share/nvidia-tegra"]);
+            Assert.True(r.ExitCode == 0, r.Combined);
+            Assert.Contains("/dev/nvmap\n", r.Stdout);
+            Assert.Contains("/dev/nvgpu/igpu0/ctrl\n", r.Stdout);
+            Assert.Matches(@"libcuda\.so\.1 \(libc6,x86-64\) => /usr/lib/x86_64-linux-gnu/tegra/libcuda\.so\.1", r.Stdout);
+            Assert.Contains("tegra/libcuda.so.1\n", r.Stdout);
+            Assert.Contains("nvidia_icd.json\n", r.Stdout);
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
     }
 }
