@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CACHE_DIR_DEFAULT "/run/gantry/shim"
@@ -200,10 +201,38 @@ static int exec_runtime_for_parent(int argc, char **argv)
     return 1;
 }
 
+// Started as "gantry-runtime-guard PPID RUNTIME ARGV0 ARGS..." by a shim that answered its served hook before the
+// hook's work was done (runc goes on meanwhile and may finish the create first): should the shim die before it
+// dismisses the guard (SIGKILL, once that work is done), the guard execs the runtime with ARGS, which the shim makes
+// "[globals] delete --force ID", so that no container is left created, ready to start, with half the hook's work.
+static int guard_for_parent(int argc, char **argv)
+{
+    if (argc < 4) { dprintf(2, "usage: gantry-runtime-guard PPID RUNTIME ARGV0 [ARGS...]\n"); return 2; }
+    pid_t shim = (pid_t)strtol(argv[1], NULL, 10);
+    sigset_t death;
+    sigemptyset(&death);
+    sigaddset(&death, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &death, NULL);
+    if (prctl(PR_SET_PDEATHSIG, SIGUSR1) != 0) { perror("gantry-runtime-guard: parent-death signal"); return 1; }
+    // The signal comes when the thread that started the guard ends; the poll covers a shim that lives on after it.
+    struct timespec second = { 1, 0 };
+    while (getppid() == shim) sigtimedwait(&death, NULL, &second);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); }
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(argv[2], argv + 3);
+    dprintf(2, "nvidia-container-runtime: cannot exec %s: %s\n", argv[2], strerror(errno));
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 1 || argv[0] == NULL) return 1;
     if (strcmp(argv[0], "gantry-runtime-exec") == 0) return exec_runtime_for_parent(argc, argv);
+    if (strcmp(argv[0], "gantry-runtime-guard") == 0) return guard_for_parent(argc, argv);
     if (is_shim_name(argv[0])) fast_path(argc, argv);
     return exec_gantry(argv);
 }

@@ -65,6 +65,7 @@ internal static class Program
 
         log.Info($"Provisioning volumes at {o.VolumesDir}");
         var store = new VolumeStore(o.VolumesDir, () => DriverVolumeFiles.Collect(roots, log), new VolumeBuilder(LinuxFileCloner.Instance, log), log);
+        store.RemoveAbandonedStaging(); // a plugin killed (SIGKILL, OOM) while building a volume
         var volumes = new VolumePluginApi(store, host.DriverVersion, log);
         var remote = new RemoteApi(host, log);
 

@@ -43,4 +43,12 @@ internal sealed record ConfigureInputs
     /// <summary>Cgroup rules for capability nodes reachable through that directory: (major, minor).</summary>
     public IReadOnlyList<(uint Major, uint Minor)> MigDirectoryRules { get; init; } = [];
     public IReadOnlyList<HostDevice> ImexChannels { get; init; } = [];
+    /// <summary>False on WSL2 and Tegra: no /proc/driver/nvidia tmpfs and no application profile (the original skips both there).</summary>
+    public bool NativeDriver { get; init; } = true;
+    /// <summary>Files and directories bound read-only at their own path: WSL's driver store, Tegra's CSV libraries and dirs.</summary>
+    public IReadOnlyList<HostFile> SamePathFiles { get; init; } = [];
+    /// <summary>Symlinks made in the container (Tegra's sym entries): path, target.</summary>
+    public IReadOnlyList<(string Path, string Target)> Symlinks { get; init; } = [];
+    /// <summary>Directories ldconfig also scans (those of Tegra's CSV libraries).</summary>
+    public IReadOnlyList<string> LdconfigFolders { get; init; } = [];
 }

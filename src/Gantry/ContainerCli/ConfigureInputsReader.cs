@@ -1,6 +1,7 @@
 using Gantry.Common;
 using Gantry.Devices;
 using Gantry.Discovery;
+using Gantry.Discovery.Tegra;
 using Gantry.Host;
 
 namespace Gantry.ContainerCli;
@@ -16,12 +17,13 @@ internal static class ConfigureInputsReader
     public static ConfigureInputs Read(CliDriver d, ConfigureRequest req, DeviceSelection sel, List<GpuInfo>? migConfig,
         List<GpuInfo>? migMonitor, IReadOnlyList<uint> imexChannels, ContainerLayout layout, Log log)
     {
+        if (d.Csv is { } csv) return ReadCsv(d, req, csv, imexChannels, layout);
         var caps = req.Capabilities & ~DriverCapability.Compat32;
         var roots = d.Roots;
         var mig = new MigCaps(roots);
         var inputs = new ConfigureInputs
         {
-            NvrmVersion = d.NvrmVersion,
+            NvrmVersion = d.NvrmVersion ?? "",
             Capabilities = req.Capabilities,
             NoCgroups = req.NoCgroups,
             NoDevbind = req.NoDevbind,
@@ -34,12 +36,44 @@ internal static class ConfigureInputsReader
             Ipcs = DriverComponents.Ipcs(d, caps, req.DriverOptions, log).Select(p => new HostFile(roots.InDriverRoot(p), p)).ToList(),
             Firmware = DriverComponents.Firmwares(d, req.DriverOptions, log)
                 .Select(p => new HostFile(roots.InDriverRoot(DriverComponents.Resolve(roots, p) ?? p), p)).ToList(),
-            ProcDriverFiles = ProcDriverFiles(roots, log),
+            ProcDriverFiles = d.Wsl is null ? ProcDriverFiles(roots, log) : [],
             ControlDevices = DriverComponents.ControlDevices(d, caps).Select(p => Device(roots, p, p == "/dev/nvidiactl")).ToList(),
-            Gpus = sel.Gpus.Select(g => Gpu(roots, g, log)).ToList(),
+            Gpus = d.Wsl is null ? sel.Gpus.Select(g => Gpu(roots, g, log)).ToList() : [],
             ImexChannels = imexChannels.Select(id => Imex(roots, id)).ToList(),
         };
+        // WSL2: no procfs, no per-GPU nodes; the driver store's files at their own paths once any GPU is selected.
+        if (d.Wsl is { } wsl)
+            return inputs with
+            {
+                NativeDriver = false,
+                SamePathFiles = sel.Gpus.Count == 0 ? [] : wsl.Components.Select(f => new HostFile(f, roots.ToContainerPath(f))).ToList(),
+            };
         return migConfig is null && migMonitor is null ? WithMigDevices(inputs, roots, mig, sel) : WithMigGlobal(inputs, roots, mig, migConfig, migMonitor);
+    }
+
+    // A Jetson without NVML: every CSV device node (with a cgroup rule), the libraries, the sym entries' final files
+    // and the directories bound read-only at their own paths, the sym entries' links made, and ldconfig also run over
+    // the libraries' directories (the image's ld.so.conf need not name them). Nothing else of the native driver.
+    static ConfigureInputs ReadCsv(CliDriver d, ConfigureRequest req, CsvHostFiles csv, IReadOnlyList<uint> imexChannels, ContainerLayout layout)
+    {
+        var roots = d.Roots;
+        var files = csv.Files.Concat(csv.Directories).Select(p => new HostFile(roots.InDriverRoot(p), p)).ToList();
+        return new ConfigureInputs
+        {
+            NvrmVersion = "",
+            Capabilities = req.Capabilities,
+            NoCgroups = req.NoCgroups,
+            NoDevbind = req.NoDevbind,
+            Layout = layout,
+            CompatMode = CudaCompatMode.Disabled,
+            Ldconfig = req.Ldconfig,
+            NativeDriver = false,
+            ControlDevices = csv.Devices.Select(p => Device(roots, p, isControl: false)).ToList(),
+            ImexChannels = imexChannels.Select(id => Imex(roots, id)).ToList(),
+            SamePathFiles = files,
+            Symlinks = csv.Symlinks.Select(s => (s.Path, s.Target)).ToList(),
+            LdconfigFolders = csv.Files.Where(f => Glob.Match("lib?*.so*", Path.GetFileName(f))).Select(f => Path.GetDirectoryName(f)!).Distinct().ToList(),
+        };
     }
 
     // The three files the container's /proc/driver/nvidia shows; ModifyDeviceFiles is switched off so that NVML

@@ -28,10 +28,10 @@ internal static class ConfigurePlanner
         var caps = i.Capabilities;
         bool Has(DriverCapability c) => (caps & c) != 0;
 
-        Tmpfs(plan, ProcDriver);
+        if (i.NativeDriver) Tmpfs(plan, ProcDriver);
         foreach (var (name, content, mode) in i.ProcDriverFiles)
             plan.Files.Add(new LiveFile { ContainerPath = $"{ProcDriver}/{name}", Content = content, Mode = mode });
-        if (Has(DriverCapability.Graphics | DriverCapability.Display))
+        if (i.NativeDriver && Has(DriverCapability.Graphics | DriverCapability.Display))
         {
             Tmpfs(plan, AppProfileDir);
             plan.Files.Add(new LiveFile { ContainerPath = AppProfileDir + "/10-container.conf", Content = AppProfile(i.Gpus), Mode = 0b101_101_101 });
@@ -47,6 +47,8 @@ internal static class ConfigurePlanner
                 plan.ContainerBinds.Add(new LiveContainerBind { Source = c, ContainerPath = i.Layout.LibsDir + "/" + Path.GetFileName(c) });
         foreach (var f in i.Firmware) Bind(plan, f.HostPath, f.ContainerPath, FileOptions);
         foreach (var ipc in i.Ipcs) Bind(plan, ipc.HostPath, ipc.ContainerPath, IpcOptions);
+        foreach (var f in i.SamePathFiles) Bind(plan, f.HostPath, f.ContainerPath, FileOptions);
+        foreach (var (path, target) in i.Symlinks) plan.Symlinks.Add(new LiveSymlink { Path = path, Target = target });
 
         foreach (var d in i.ControlDevices) Device(plan, d, i.NoCgroups);
         foreach (var g in i.Gpus)
@@ -126,7 +128,7 @@ internal static class ConfigurePlanner
         {
             FromHost = value.StartsWith('@'),
             Path = value.StartsWith('@') ? value[1..] : value,
-            Folders = [i.Layout.LibsDir, i.Layout.Libs32Dir],
+            Folders = [i.Layout.LibsDir, i.Layout.Libs32Dir, .. i.LdconfigFolders.Where(f => f != i.Layout.LibsDir && f != i.Layout.Libs32Dir)],
         };
         if (i.CompatMode == CudaCompatMode.Ldconfig && (i.Capabilities & (DriverCapability.Compute | DriverCapability.Video)) != 0 &&
             CudaCompatLibs.LdconfigDirectory(i.Layout.CompatLibs, i.NvrmVersion) is { } compatDir)

@@ -65,6 +65,7 @@ internal static class ConfigureSubcommand
         plan.Ldconfig = HostLdconfig(plan.Ldconfig, log);
         if (plan.Ldconfig is not null) plan.Ldconfig.NoPivot = globals.NoPivot;
         foreach (var line in plan.Describe().Split('\n', StringSplitOptions.RemoveEmptyEntries)) log.Debug($"plan: {line}");
+        FaultPoint.Hit("configure-planned");
 
         try
         {

@@ -23,6 +23,8 @@ internal static class DriverComponents
         if (lib32 && arch32 is null) return new();
         var arch = lib32 ? arch32!.Value : arch64;
         var names = LibraryNames(caps);
+        // On WSL libdxcore comes whatever the capabilities, and the copies in /usr/lib/wsl/lib are taken as they are.
+        if (d.Wsl is not null) names.Add(DxcoreLibrary);
         var slots = new string?[names.Count];
         foreach (var entry in d.Cache.Entries)
         {
@@ -32,7 +34,7 @@ internal static class DriverComponents
             var path = Resolve(d.Roots, entry.Value);
             if (path is null) { log.Debug($"skipping {entry.Value}: it does not resolve under {d.Roots.DriverRoot}"); continue; }
             if (slots[j] == path) continue;
-            if (!Select(d, names[j], path, log)) continue;
+            if (!(d.Wsl is null ? Select(d, names[j], path, log) : SelectWsl(slots[j], path, log))) continue;
             log.Info(slots[j] is null ? $"selecting {path}" : $"selecting {path} over {slots[j]}");
             slots[j] = path;
         }
@@ -60,11 +62,20 @@ internal static class DriverComponents
             log.Info($"skipping {path}");
             return false;
         }
-        if (!Path.GetFileName(path).EndsWith(d.NvrmVersion, StringComparison.Ordinal))
+        if (!Path.GetFileName(path).EndsWith(d.NvrmVersion ?? "", StringComparison.Ordinal))
         {
             log.Info($"skipping {path}");
             return false;
         }
+        return true;
+    }
+
+    public const string DxcoreLibrary = "libdxcore.so";
+
+    // WSL: no ELF or version checks, and a library already selected from /usr/lib/wsl/lib ("lxss") is kept.
+    static bool SelectWsl(string? selected, string path, Log log)
+    {
+        if (selected is not null && selected.Contains("/wsl/lib/", StringComparison.Ordinal)) { log.Info($"skipping {path}"); return false; }
         return true;
     }
 
@@ -77,6 +88,11 @@ internal static class DriverComponents
         var pathVar = Environment.GetEnvironmentVariable("PATH")
                       ?? throw new ContainerCliException("detection error: environment variable PATH not found");
         var slots = new string?[names.Count];
+        // On WSL the driver store's copy of a binary (nvidia-smi) comes first.
+        if (d.Wsl is { } wsl)
+            for (var j = 0; j < names.Count; j++)
+                if (Resolve(d.Roots, d.Roots.ToContainerPath(Path.Combine(wsl.Store, names[j]))) is { } inStore &&
+                    File.Exists(d.Roots.InDriverRoot(inStore))) { slots[j] = inStore; log.Info($"selecting {inStore}"); }
         foreach (var dir in pathVar.Split(':').Select(p => p.Length == 0 ? "." : p))
             for (var j = 0; j < names.Count; j++)
             {
@@ -115,6 +131,7 @@ internal static class DriverComponents
     public static List<string> Firmwares(CliDriver d, DriverOptions o, Log log)
     {
         if (o.NoGspFirmware) return new();
+        if (d.Wsl is not null) { log.Info("skipping path lookup for dxcore"); return new(); }
         var dir = $"/lib/firmware/nvidia/{d.NvrmVersion}";
         var resolved = Resolve(d.Roots, dir);
         var hostDir = resolved is null ? null : d.Roots.InDriverRoot(resolved);
@@ -128,6 +145,8 @@ internal static class DriverComponents
     /// <summary>The driver's own device nodes: nvidiactl always (not even stat'ed), the others only when present.</summary>
     public static List<string> ControlDevices(CliDriver d, DriverCapability? caps)
     {
+        // On WSL the one node is /dev/dxg, behind which are all the GPUs.
+        if (d.Wsl is { } wsl) return [d.Roots.DevToContainerPath(wsl.Dxg)];
         var nodes = new List<string> { "/dev/nvidiactl" };
         bool Wanted(DriverCapability c) => caps is null || (caps.Value & c) != 0;
         foreach (var (node, cap) in DriverCapabilities.ControlNodes)

@@ -20,12 +20,13 @@ internal static class InfoSubcommand
         return 0;
     }
 
-    static string N(string? s) => s ?? "(null)";
+    // A fact the driver did not give (a Jetson without NVML has no NVRM version, UUID or bus id).
+    static string N(string? s) => string.IsNullOrEmpty(s) ? "(null)" : s;
 
     public static string Text(CliDriver d)
     {
         var w = new StringWriter { NewLine = "\n" };
-        w.WriteLine($"{"NVRM version:",-15} {d.NvrmVersion}");
+        w.WriteLine($"{"NVRM version:",-15} {N(d.NvrmVersion)}");
         w.WriteLine($"{"CUDA version:",-15} {N(d.CudaVersion)}");
         for (var i = 0; i < d.Gpus.Count; i++)
         {
@@ -35,8 +36,8 @@ internal static class InfoSubcommand
             w.WriteLine($"{"Device Minor:",-15} {g.Minor}");
             w.WriteLine($"{"Model:",-15} {N(g.Name)}");
             w.WriteLine($"{"Brand:",-15} {N(DriverQuery.BrandName(g.Brand))}");
-            w.WriteLine($"{"GPU UUID:",-15} {g.Uuid}");
-            w.WriteLine($"{"Bus Location:",-15} {DriverQuery.BusLocation(g.BusId)}");
+            w.WriteLine($"{"GPU UUID:",-15} {N(g.Uuid)}");
+            w.WriteLine($"{"Bus Location:",-15} {N(DriverQuery.BusLocation(g.BusId))}");
             w.WriteLine($"{"Architecture:",-15} {N(g.ComputeCapability)}");
         }
         return w.ToString();
@@ -46,13 +47,13 @@ internal static class InfoSubcommand
     {
         var w = new StringWriter { NewLine = "\n" };
         w.WriteLine("NVRM version,CUDA version");
-        w.WriteLine($"{d.NvrmVersion},{N(d.CudaVersion)}");
+        w.WriteLine($"{N(d.NvrmVersion)},{N(d.CudaVersion)}");
         w.WriteLine();
         w.WriteLine("Device Index,Device Minor,Model,Brand,GPU UUID,Bus Location,Architecture");
         for (var i = 0; i < d.Gpus.Count; i++)
         {
             var g = d.Gpus[i];
-            w.WriteLine($"{i},{g.Minor},{N(g.Name)},{N(DriverQuery.BrandName(g.Brand))},{g.Uuid},{DriverQuery.BusLocation(g.BusId)},{N(g.ComputeCapability)}");
+            w.WriteLine($"{i},{g.Minor},{N(g.Name)},{N(DriverQuery.BrandName(g.Brand))},{N(g.Uuid)},{N(DriverQuery.BusLocation(g.BusId))},{N(g.ComputeCapability)}");
         }
         return w.ToString();
     }

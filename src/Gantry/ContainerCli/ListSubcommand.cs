@@ -58,11 +58,18 @@ internal static class ListSubcommand
         var o = new DriverOptions(p.Has("no-persistenced"), p.Has("no-fabricmanager"), p.Has("no-gsp-firmware"));
 
         var w = new StringWriter { NewLine = "\n" };
+        if (d.Csv is { } csv)
+        {
+            WriteCsv(w, req, csv);
+            Console.Out.Write(w.ToString());
+            return 0;
+        }
         var mig = new MigCaps(d.Roots);
         if (req.Devices is not null)
         {
             foreach (var n in DriverComponents.ControlDevices(d, req.Capabilities)) w.WriteLine(n);
-            foreach (var g in sel.Gpus) w.WriteLine($"/dev/nvidia{g.Minor}");
+            // A WSL2 GPU has no node of its own (the original prints "(null)" for each): /dev/dxg above serves them all.
+            if (d.Wsl is null) foreach (var g in sel.Gpus) w.WriteLine($"/dev/nvidia{g.Minor}");
             if (migConfig is null && migMonitor is null)
                 foreach (var (parent, m) in sel.Migs) mig.WriteAccess(w, parent, m);
         }
@@ -79,6 +86,17 @@ internal static class ListSubcommand
         if (req.Firmwares) foreach (var f in DriverComponents.Firmwares(d, o, log)) w.WriteLine(f);
         Console.Out.Write(w.ToString());
         return 0;
+    }
+
+    // A Jetson without NVML: what its CSV mount specs name and the host has. Device nodes with --device, the
+    // libraries, the sym entries' links and the directories with --libraries (the original's Jetson library prints nothing).
+    static void WriteCsv(TextWriter w, ListRequest req, Discovery.Tegra.CsvHostFiles csv)
+    {
+        if (req.Devices is not null) foreach (var n in csv.Devices) w.WriteLine(n);
+        if (!req.Libraries) return;
+        foreach (var l in csv.Libraries) w.WriteLine(l);
+        foreach (var s in csv.Symlinks) w.WriteLine(s.Path);
+        foreach (var dir in csv.Directories) w.WriteLine(dir);
     }
 
     // Decimal ids below 2^20, comma-separated and repeatable.

@@ -17,6 +17,12 @@ internal sealed record WslDriver(HostRoots Roots, string Dxg, string Dxcore, str
     public static readonly string[] RequiredStoreFiles =
         ["libcuda.so.1.1", "libcuda_loader.so", "libnvidia-ptxjitcompiler.so.1", "libnvidia-ml.so.1", "libnvidia-ml_loader.so", "libnvdxgdmal.so.1", "nvcubins.bin", "nvidia-smi"];
 
+    /// <summary>The store files nvidia-container-cli mounts (the required ones present; CDI takes every StoreFiles entry).</summary>
+    public IEnumerable<string> Components => StoreFiles.Where(f => RequiredStoreFiles.Contains(Path.GetFileName(f)));
+
+    /// <summary>The NVML of the guest: the store's libnvidia-ml.so.1, as the original loads it.</summary>
+    public string Nvml => Path.Combine(Store, "libnvidia-ml.so.1");
+
     /// <summary>True when the host looks like a WSL2 guest: /dev/dxg and libdxcore.so in /usr/lib/wsl/lib.</summary>
     public static bool IsWsl(HostRoots roots) =>
         FileStatus.TryLstat(roots.InDevRoot("/dev/dxg"), out _) && File.Exists(roots.InDriverRoot(LibDir + "/libdxcore.so"));

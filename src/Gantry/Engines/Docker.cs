@@ -12,6 +12,9 @@ internal sealed class Docker : IDisposable
 {
     readonly string _dir;
     readonly List<Process> _daemons = new();
+    // dockerd's command and environment, to start it again after a restart (containerd keeps running).
+    string[] _dockerdCommand = [];
+    IReadOnlyDictionary<string, string>? _dockerdEnvironment;
     public string Socket => Path.Combine(_dir, "docker.sock");
     public string ContainerdSocket => Path.Combine(_dir, "containerd.sock");
 
@@ -51,9 +54,11 @@ internal sealed class Docker : IDisposable
         string[] dockerd = [ProcessRunner.Which("dockerd")!, "--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "docker.pid"),
             "-H", "unix://" + Socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--containerd=" + ContainerdSocket,
             "--config-file", Path.Combine(dir, "daemon.json")];
+        _dockerdEnvironment = dockerdEnvironment;
         if (pluginDir is null && devNodesFrom is null)
         {
             Start("containerd", containerd, ContainerdSocket);
+            _dockerdCommand = dockerd;
             Start("dockerd", dockerd, Socket, dockerdEnvironment);
             return;
         }
@@ -63,7 +68,37 @@ internal sealed class Docker : IDisposable
         if (devNodesFrom is not null) setup.Add(PrivateDev(Path.Combine(devNodesFrom, "dev"), Path.Combine(dir, "dev-stage")));
         var p = Start("containerd", ["unshare", "--mount", "--propagation", "slave", "--", "sh", "-ec",
             string.Join("\n", setup) + "\nexec \"$@\"", "setup", .. containerd], ContainerdSocket);
-        Start("dockerd", ["nsenter", "--target", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", .. dockerd], Socket, dockerdEnvironment);
+        _dockerdCommand = ["nsenter", "--target", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", .. dockerd];
+        Start("dockerd", _dockerdCommand, Socket, dockerdEnvironment);
+    }
+
+    /// <summary>containerd's process id (its mount namespace is dockerd's and the containers' parent's).</summary>
+    public int ContainerdPid => _daemons[0].Id;
+
+    /// <summary>dockerd's process id (behind nsenter when the daemons have a namespace of their own: nsenter execs it).</summary>
+    public int DockerdPid => _daemons[^1].Id;
+
+    /// <summary>
+    /// Stops dockerd, by SIGTERM (a service restart) or SIGKILL (a crash), and starts it again with the same command
+    /// and daemon.json (edit it first to change live-restore); containerd and the containers' shims keep running, as
+    /// with a packaged containerd.service. Returns once the new dockerd answers.
+    /// </summary>
+    public void RestartDockerd(bool kill = false)
+    {
+        var old = _daemons[^1];
+        ProcessRunner.Run("kill", [kill ? "-KILL" : "-TERM", old.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // Without live-restore dockerd stops every container before it exits (its shutdown timeout: 15 s by default).
+        if (!old.WaitForExit(60_000)) throw new GantryException($"dockerd did not exit within 60 s; see {_dir}/dockerd.log");
+        old.Dispose();
+        _daemons.RemoveAt(_daemons.Count - 1);
+        if (File.Exists(Socket)) File.Delete(Socket); // a killed dockerd leaves it; the wait below must see the new one
+        Start("dockerd", _dockerdCommand, Socket, _dockerdEnvironment);
+        for (var i = 0; i < 300; i++)
+        {
+            if (Run("version", "--format", "{{.Server.Version}}").ExitCode == 0) return;
+            Thread.Sleep(100);
+        }
+        throw new GantryException($"dockerd did not answer within 30 s of its restart; see {_dir}/dockerd.log");
     }
 
     // A tmpfs over /dev holding a copy of the host's nodes (the mounts under it, pts, shm, mqueue, bound back) and
@@ -82,7 +117,9 @@ internal sealed class Docker : IDisposable
         var psi = new ProcessStartInfo(ProcessRunner.Which(command[0]) ?? command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
-        var log = File.CreateText(Path.Combine(_dir, program + ".log"));
+        // Appended: a restarted dockerd keeps the first one's log.
+        var log = File.AppendText(Path.Combine(_dir, program + ".log"));
+        log.AutoFlush = true;
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };

@@ -69,7 +69,12 @@ internal sealed class CreateSymlinksHook : ICdiHook
             var dir = dirs.Get(parent);
             var sys = root.Sys;
             var r = sys.SymlinkAt(target, dir.Value, name);
-            if (r == 0) { log.Debug($"Created symlink {linkPath} -> {target}"); return; }
+            if (r == 0)
+            {
+                log.Debug($"Created symlink {linkPath} -> {target}");
+                FaultPoint.Hit("hook-symlink-made");
+                return;
+            }
             if (r != -Errno.EEXIST) SyscallResult.Check(r, "symlink", linkPath);
             if (sys.ReadLinkAt(dir.Value, name, out var existing) >= 0 && existing == target)
             {

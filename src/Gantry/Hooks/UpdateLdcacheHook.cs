@@ -39,9 +39,11 @@ internal sealed class UpdateLdcacheHook(ILdconfigRunner? runner = null) : ICdiHo
         }
         context.Log.Debug($"configured the ld.so search path in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
         var scratch = "ldconfig-" + RandomName.Uuid();
+        FaultPoint.Hit("hook-before-ldconfig");
         try
         {
             (runner ?? new LdconfigThreadRunner(context.Ldconfig)).Run(root.HostPath, ldconfig, scratch);
+            FaultPoint.Hit("hook-after-ldconfig");
         }
         finally
         {

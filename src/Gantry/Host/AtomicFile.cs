@@ -21,6 +21,7 @@ internal static class AtomicFile
                 fs.Flush(flushToDisk: durable);
             }
             File.SetUnixFileMode(tmp, mode);
+            if (FaultPoint.IsArmed) FaultPoint.Hit("write:" + Path.GetFileName(full));
             File.Move(tmp, full, overwrite: true);
         }
         catch

@@ -27,6 +27,8 @@ internal interface IRuntimeSyscalls
     /// <summary>waitpid(2) until pid exits: its exit code, 128 + the signal when one killed it.</summary>
     int WaitForExit(int pid) => 1;
     void Close(int fd) { }
+    /// <summary>kill(2).</summary>
+    int Kill(int pid, int signal) => -Errno.ENOSYS;
     /// <summary>_exit(2): ends the process without .NET's shutdown (nothing is buffered by then).</summary>
     void Exit(int code) => Environment.Exit(code);
 }
@@ -61,5 +63,6 @@ internal sealed class LinuxRuntimeSyscalls : IRuntimeSyscalls
     public int PidfdOpen(int pid) => Interop.PidfdOpen(pid);
     public int WaitForExit(int pid) => Interop.WaitForExit(pid);
     public void Close(int fd) => Interop.Close(fd);
+    public int Kill(int pid, int signal) => Interop.Kill(pid, signal) == 0 ? 0 : -System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
     public void Exit(int code) => Interop.Exit(code);
 }

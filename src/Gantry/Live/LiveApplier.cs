@@ -122,6 +122,7 @@ internal sealed class LiveApplier(ContainerRoot root, Log log, (uint Uid, uint G
             log.Info($"mounting {what} at {root.HostPath}{resolved} with flags 0x{flags:x}");
             var mounted = ConfinedMounts.Bind(root, source, target, resolved, flags);
             _journal.Mounted(mounted, resolved);
+            FaultPoint.Hit("configure-mount-made");
         }
     }
 
@@ -138,6 +139,7 @@ internal sealed class LiveApplier(ContainerRoot root, Log log, (uint Uid, uint G
             log.Info($"creating symlink {s.Path} -> {s.Target}");
             _journal.Created(new OwnedFd(_sys, _sys.OpenAt(dir.Value, ".", O.Path | O.Directory)), name, directory: false, s.Path);
             Targets.Own(dir.Value, s.Path, name, At.SymlinkNoFollow);
+            FaultPoint.Hit("configure-symlink-made");
         }
     }
 

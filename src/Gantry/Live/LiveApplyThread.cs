@@ -92,17 +92,20 @@ internal sealed class LiveApplyThread(Log log, ISyscalls? syscalls = null)
                 applier.Rollback();
                 return $"mount error: {e.Message}";
             }
+            FaultPoint.Hit("configure-mounts-done");
             if (!handoff.MountsDone())
             {
                 applier.Rollback();
                 return null;
             }
+            FaultPoint.Hit("configure-before-ldconfig");
             try { RunLdconfig(root, plan.Ldconfig, hostLdconfig, ContainerProcess.MappedRoot(target)); }
             catch (Exception e)
             {
                 applier.Rollback();
                 return $"ldcache error: {e.Message}";
             }
+            FaultPoint.Hit("configure-after-ldconfig");
             applier.Commit();
             return null;
         }

@@ -33,6 +33,24 @@ internal sealed class VolumeStore(string volumesDir, Func<VolumeFiles> files, Vo
         }
     }
 
+    /// <summary>
+    /// Deletes staging directories a killed plugin left half-built (hidden ".&lt;version&gt;.&lt;random&gt;"); called at start,
+    /// before any request, so no builder of this process is using one. Returns how many were removed.
+    /// </summary>
+    public int RemoveAbandonedStaging()
+    {
+        if (!Directory.Exists(VolumeDir)) return 0;
+        var removed = 0;
+        lock (_lock)
+            foreach (var dir in Directory.EnumerateDirectories(VolumeDir).Where(d => Path.GetFileName(d).StartsWith('.')).ToList())
+            {
+                log.Info($"Removing {dir}, a volume a stopped plugin left half-built");
+                Directory.Delete(dir, recursive: true);
+                removed++;
+            }
+        return removed;
+    }
+
     public void Remove(string version)
     {
         lock (_lock)

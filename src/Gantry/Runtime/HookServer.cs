@@ -42,8 +42,35 @@ internal sealed class HookServer : IDisposable
             whyNot = $"{dir} is not a directory private to this user";
             return null;
         }
-        var path = Path.Combine(dir, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 8)) + ".sock");
+        RemoveStale(dir);
+        var path = Path.Combine(dir, $"{Environment.ProcessId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 8))}.sock");
         return UnixSocketServer.TryListen(path, out whyNot) is { } socket ? new HookServer(socket, uid) : null;
+    }
+
+    /// <summary>
+    /// Removes the sockets of shims that are gone (killed: Dispose never ran). The name starts with the shim's pid;
+    /// a pid in use again keeps its stale socket until it is free. A live shim's socket removed by mistake (a shim
+    /// in another pid namespace sharing this directory) costs only speed: its client finds no socket and runs the
+    /// hook itself.
+    /// </summary>
+    internal static int RemoveStale(string dir)
+    {
+        var removed = 0;
+        try
+        {
+            foreach (var path in Directory.EnumerateFiles(dir, "*.sock"))
+            {
+                var name = Path.GetFileName(path);
+                var dash = name.IndexOf('-');
+                if (dash <= 0 || !int.TryParse(name.AsSpan(0, dash), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) ||
+                    pid <= 0 || pid == Environment.ProcessId) continue;
+                if (Interop.Kill(pid, 0) == 0 || System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.ESRCH) continue;
+                try { File.Delete(path); removed++; }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return removed;
     }
 
     /// <summary>Answers connections until stop becomes readable (the runtime's pidfd: it exited).</summary>

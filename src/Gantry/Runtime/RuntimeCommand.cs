@@ -48,6 +48,7 @@ internal static class RuntimeCommand
                 FastPathCache.Record(configPath, configLine, pathEnv ?? "", BinaryLookup.RuntimeSearchDirectories(rt.Runtimes, pathEnv), runtime, log);
             var served = parsed.IsCreate ? ModifyBundle(name, parsed, config, log, os) : null;
             if (parsed.Version) { Console.Out.Write("\n"); Console.Out.Flush(); }
+            if (parsed.IsCreate) FaultPoint.Hit("shim-spec-written");
             if (served is { } s)
             {
                 var code = ServedCreate.Run(runtime, args, s, os, log);
@@ -77,6 +78,7 @@ internal static class RuntimeCommand
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var specPath = parsed.SpecPath;
         var spec = OciSpec.Load(specPath, config.Features.AllowUnknownOciSpecFields ?? false);
+        FaultPoint.Hit("shim-spec-read");
         var applier = new EditsApplier(os);
         var ctk = BinaryLookup.ResolveHelper(config.NvidiaCtk.Path, "nvidia-ctk");
         var hook = BinaryLookup.ResolveHelper(config.NvidiaContainerRuntimeHook.Path, "nvidia-container-runtime-hook");
@@ -89,6 +91,8 @@ internal static class RuntimeCommand
             ContainerRootHandover.Apply(spec, Path.GetDirectoryName(Path.GetFullPath(specPath))!, me, os.RealPath) is > 0 and var handed)
             log.Debug($"User namespace: the container root is handed to {handed} hook(s) in their environment");
         var served = mode != RuntimeMode.Legacy ? Serve(spec, os, log) : null;
+        if (FaultPoint.IsArmed) PassFaultPointToHooks(spec);
+        FaultPoint.Hit("shim-spec-modified");
         // Everything above works on the tree in memory; only a complete spec reaches the disk.
         try { AtomicFile.Write(specPath, spec.Serialize(), SpecMode(specPath), durable: false); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -123,6 +127,18 @@ internal static class RuntimeCommand
         ServedHook.Redirect(found.Entry, client, server.SocketPath);
         log.Debug($"Serving the createContainer hook on {server.SocketPath}");
         return new ServedCreate.Parts(server, found.Hook);
+    }
+
+    // Test-only (FaultPoint): runc gives a hook only the environment its entry names, so an armed point reaches the
+    // hook processes through their entries (a served hook runs in this process and has it already).
+    static void PassFaultPointToHooks(OciSpec spec)
+    {
+        if (spec.Root["hooks"] is not JsonObject hooks) return;
+        foreach (var entry in hooks.Select(kv => kv.Value).OfType<JsonArray>().SelectMany(a => a.OfType<JsonObject>()))
+        {
+            if (entry["env"] is not JsonArray env) entry["env"] = env = new JsonArray();
+            foreach (var v in FaultPoint.EnvironmentEntries()) env.Add((JsonNode)JsonValue.Create(v));
+        }
     }
 
     static UnixFileMode SpecMode(string path)

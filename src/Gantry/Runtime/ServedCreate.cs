@@ -12,6 +12,7 @@ namespace Gantry.Runtime;
 internal static class ServedCreate
 {
     public const string LauncherName = "gantry-runtime-launcher";
+    const int SigKill = 9;
 
     /// <summary>What a served create needs: the listening socket, the hook, the mount points to make while runc starts.</summary>
     public sealed record Parts(HookServer Server, ServedHook Hook, MountPointSeeder? Seeder = null);
@@ -27,12 +28,25 @@ internal static class ServedCreate
 
     static int Serve(string runtime, IReadOnlyList<string> args, Parts parts, IRuntimeSyscalls os, RuntimeLog log)
     {
+        var guard = -1;
+        try { return Serve(runtime, args, parts, os, log, ref guard); }
+        finally
+        {
+            // The work is done (or the container deleted): the guard goes without acting.
+            if (guard > 0 && os.Kill(guard, SigKill) == 0) os.WaitForExit(guard);
+        }
+    }
+
+    static int Serve(string runtime, IReadOnlyList<string> args, Parts parts, IRuntimeSyscalls os, RuntimeLog log, ref int guard)
+    {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var deferred = new List<Func<string?>>();
+        var delete = args.TakeWhile(a => a != "create").Concat(["delete", "--force", args[^1]]).ToList();
         int pid;
         using (parts.Server)
         {
             pid = Start(runtime, args, os);
+            FaultPoint.Hit("shim-runc-started");
             if (parts.Seeder is { } seeder)
             {
                 var made = seeder.Seed(log);
@@ -47,6 +61,9 @@ internal static class ServedCreate
             }
             else
             {
+                // The hook's answer goes out before its file work is done (ServedHook.Run), so runc may finish the
+                // create first: the guard must be there before. Started now, while runc starts, not on its way.
+                guard = Guard(runtime, delete, os, log);
                 // The hook's thread, started while runc starts rather than when its client connects.
                 using var standby = new StandbyThread("served-hook");
                 try { parts.Server.ServeUntil(pidfd, (state, ns) => Answer(parts.Hook, state, ns, standby, deferred, log), log); }
@@ -59,10 +76,19 @@ internal static class ServedCreate
         if (failure is null || code != 0) return code;
         log.Error(failure);
         Console.Error.WriteLine($"nvidia-container-runtime: error: {failure}");
-        var globals = args.TakeWhile(a => a != "create").ToList();
-        var delete = os.WaitForExit(Start(runtime, [.. globals, "delete", "--force", args[^1]], os));
-        if (delete != 0) log.Warning($"{runtime} delete --force {args[^1]} exited with {delete.ToString(inv)}");
+        var deleted = os.WaitForExit(Start(runtime, delete, os));
+        if (deleted != 0) log.Warning($"{runtime} delete --force {args[^1]} exited with {deleted.ToString(inv)}");
         return 1;
+    }
+
+    // The launcher's guard step: deletes the container should this shim die before it is dismissed. A create that
+    // cannot start it goes on unguarded (the reason in the log), as before there was one.
+    static int Guard(string runtime, IReadOnlyList<string> deleteArgs, IRuntimeSyscalls os, RuntimeLog log)
+    {
+        var launcher = Path.Combine(Path.GetDirectoryName(os.ExecutablePath) ?? "/", LauncherName);
+        var pid = os.Spawn(launcher, ["gantry-runtime-guard", os.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), runtime, runtime, .. deleteArgs]);
+        if (pid < 0) log.Warning($"cannot start the guard {launcher}: {Errno.Describe(-pid)}; a shim killed before the hook's work is done would leave the container created");
+        return pid;
     }
 
     static int Start(string runtime, IReadOnlyList<string> args, IRuntimeSyscalls os)

@@ -94,6 +94,7 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
                 var sys = LinuxSyscalls.Instance;
                 SyscallResult.Check(sys.Unshare(CloneFlags.Fs), "unshare", "CLONE_FS");
                 SyscallResult.Check(sys.SetNs(ns.Value, CloneFlags.NewNs), "setns", "the hook's mount namespace");
+                FaultPoint.Hit("served-hook-joined");
                 var context = new HookContext(log, sys, () => new MemoryStream(state, writable: false),
                     Variable(HookContext.ProcRootVariable) is { Length: > 0 } p ? p : "/proc", "/proc/self/exe") { KeepChildOutput = true, GivenRoot = Variable(HookContext.ContainerRootVariable) };
                 var code = RunParts(mounting, context);
@@ -106,6 +107,7 @@ internal sealed record ServedHook(string ProgramName, IReadOnlyList<string> Argu
                     // The answer goes out from the server's thread; until it has, this one keeps off the CPU (on
                     // two cores, busy with runc and the engine, it would otherwise delay the answer by milliseconds).
                     sent.Wait(TimeSpan.FromSeconds(1));
+                    FaultPoint.Hit("served-hook-answered");
                 }
                 code = RunParts(files, context);
                 if (!copied) Answer(code);

@@ -61,6 +61,7 @@ internal static class RuntimeHookCommand
         var bundle = !string.IsNullOrEmpty(state.Bundle) ? state.Bundle : state.BundlePath;
         if (string.IsNullOrEmpty(bundle)) throw new GantryException("the container state on stdin names no bundle");
         var spec = PrestartSpec.Load(bundle);
+        FaultPoint.Hit("prestart-spec-read");
         var request = CliRequest.From(spec.Facts, config);
         if (request is null) return 0; // not a GPU container
         foreach (var w in request.Warnings) Console.Error.WriteLine($"WARNING: {w}");
@@ -85,6 +86,7 @@ internal static class RuntimeHookCommand
         if (searchPath is not null) env.Add("PATH=" + searchPath);
         env.AddRange(cli.Environment);
         if (debug) Console.Error.WriteLine($"DEBUG: exec {string.Join(" ", argv)}");
+        FaultPoint.Hit("prestart-before-cli");
 
         // The usual install links nvidia-container-cli to this very program: run it here, in the environment exec
         // would give it, rather than start the same executable a second time (~8 ms of every GPU container).

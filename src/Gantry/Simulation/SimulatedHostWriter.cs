@@ -141,7 +141,7 @@ internal static class SimulatedHostWriter
         return standIn is not null;
     }
 
-    static string? NvmlStandInPath(SimulationOptions o)
+    internal static string? NvmlStandInPath(SimulationOptions o)
     {
         var candidates = new[]
         {

@@ -24,6 +24,15 @@ internal static class SimulatedWslHost
         foreach (var lib in StoreLibraries) Library(top, store, lib, lib == "libcuda.so.1.1" ? "libcuda.so.1" : lib);
         foreach (var f in StoreOtherFiles) File.WriteAllText(Path.Combine(top, store, f).EnsureParent(), $"simulated {f} of driver {facts.DriverVersion}\n");
         Script(Path.Combine(top, store, "nvidia-smi"), facts);
+        // The store's NVML answers from the simulated facts (the stand-in), as WSL's answers through /dev/dxg.
+        var standIn = o.WithNvml ? SimulatedHostWriter.NvmlStandInPath(o) : null;
+        if (standIn is not null)
+        {
+            File.Copy(standIn, Path.Combine(top, store, "libnvidia-ml.so.1"), overwrite: true);
+            NvmlFacts.Write(Path.Combine(top, store, "gantry-nvml-facts.txt"), facts,
+                SimulatedTelemetry.Extras(facts), SimulatedTelemetry.Topology(facts), new NvmlStartup(o.Persistence, o.NvmlInitDelayMs));
+        }
+        else if (o.WithNvml) log.Warning("the NVML stand-in (gantry-nvml-standin.so) was not found next to gantry; the driver store's libnvidia-ml.so.1 cannot answer");
 
         // /usr/lib/wsl/lib: libdxcore and the loaders (copies on a real host: 9p has no links), in the guest's ld cache.
         var cache = new List<LdCacheEntry>();
@@ -52,7 +61,7 @@ internal static class SimulatedWslHost
         else File.SetUnixFileMode(dxg, (UnixFileMode)0b110_110_110);
         File.WriteAllText(Path.Combine(top, SimulatedHostWriter.MarkerFile),
             $"gantry simulated host: WSL2, {facts.Gpus.Count} GPU(s) behind /dev/dxg, driver {facts.DriverVersion}\n");
-        return new SimulatedHost(top, top, top, facts, real, NvmlStandIn: false);
+        return new SimulatedHost(top, top, top, facts, real, NvmlStandIn: standIn is not null);
     }
 
     static void Library(string root, string dir, string file, string? soname = null) =>

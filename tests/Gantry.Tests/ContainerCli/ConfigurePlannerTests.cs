@@ -91,6 +91,27 @@ public sealed class ConfigurePlannerTests
             CompatMode = CudaCompatMode.Disabled,
             Layout = i.Layout with { CompatLibs = ["/usr/local/cuda-12.8/compat/libcuda.so.570.86.10"] },
         }),
+        // A WSL2 guest: /dev/dxg, the lxss libraries flat, the driver store in place; no procfs, firmware or per-GPU node.
+        ["wsl"] = () => Inputs(DriverCapability.Compute | DriverCapability.Graphics, i => i with
+        {
+            NativeDriver = false,
+            Libraries = ["/host/usr/lib/wsl/lib/libcuda.so.1", "/host/usr/lib/wsl/lib/libdxcore.so"],
+            Libraries32 = [], Firmware = [], ProcDriverFiles = [], Gpus = [],
+            ControlDevices = [Dev("/dev/dxg", 10, 126)],
+            SamePathFiles = [new("/host/usr/lib/wsl/drivers/nv.inf_amd64_1/libcuda.so.1.1", "/usr/lib/wsl/drivers/nv.inf_amd64_1/libcuda.so.1.1")],
+        }),
+        // A Jetson without NVML: the CSV entries at their own paths, the sym links made, ldconfig over the libraries' directory.
+        ["tegra-csv"] = () => new ConfigureInputs
+        {
+            NvrmVersion = "", Capabilities = DriverCapability.Compute | DriverCapability.Utility, NativeDriver = false,
+            CompatMode = CudaCompatMode.Disabled,
+            Layout = new ContainerLayout("/usr/bin", "/usr/lib/aarch64-linux-gnu", "/var/empty", "/sbin/ldconfig", []),
+            ControlDevices = [Dev("/dev/nvmap", 10, 120), Dev("/dev/nvgpu/igpu0/ctrl", 492, 2)],
+            SamePathFiles = [new("/host/usr/lib/aarch64-linux-gnu/tegra/libcuda.so.1.1", "/usr/lib/aarch64-linux-gnu/tegra/libcuda.so.1.1"),
+                new("/host/usr/share/nvidia", "/usr/share/nvidia")],
+            Symlinks = [("/usr/lib/aarch64-linux-gnu/libcuda.so", "tegra/libcuda.so.1"), ("/usr/lib/aarch64-linux-gnu/tegra/libcuda.so.1", "libcuda.so.1.1")],
+            LdconfigFolders = ["/usr/lib/aarch64-linux-gnu/tegra"],
+        },
     };
 
     [Theory]

@@ -9,7 +9,9 @@ namespace Gantry.Tests.EndToEnd;
 /// <summary>
 /// A simulated 2-GPU host, nvidia-docker-plugin serving it, and a private dockerd that finds the plugin in its
 /// own /run/docker/plugins (a private mount namespace; the machine's plugin directory is not touched). Images:
-/// busybox as a CUDA 9.0 image with the 1.0 labels, one asking for CUDA 99.0, and plain busybox.
+/// busybox as a CUDA 9.0 image with the 1.0 labels, one asking for CUDA 99.0, and plain busybox. The same dockerd
+/// has the other Docker routes over the same host, for the load test: the runtime "nvidia" (jit-cdi, or cdi mode for
+/// NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=N with a spec in a private directory) and --gpus (the hook on its PATH).
 /// </summary>
 public sealed class NvidiaDockerEngineHost : IDisposable
 {
@@ -19,6 +21,8 @@ public sealed class NvidiaDockerEngineHost : IDisposable
     internal Docker? Docker { get; }
     internal PluginProcess? Plugin { get; private set; }
     internal string HostRoot => Path.Combine(_dir, "host");
+    internal string VolumesDir => Path.Combine(_dir, "volumes");
+    internal string Dir => _dir;
 
     public NvidiaDockerEngineHost()
     {
@@ -29,7 +33,17 @@ public sealed class NvidiaDockerEngineHost : IDisposable
         Assert.True(sim.ExitCode == 0, sim.Combined);
         var plugins = Directory.CreateDirectory(Path.Combine(_dir, "plugins")).FullName;
         Plugin = new PluginProcess(HostRoot, Path.Combine(_dir, "volumes"), plugins);
-        Docker = new Docker(Path.Combine(_dir, "d"), new Dictionary<string, string>(), pluginDir: plugins);
+        var config = Path.Combine(_dir, "config.toml");
+        File.WriteAllText(config, $"[nvidia-container-cli]\nroot = \"{HostRoot}\"\n[nvidia-container-runtime.modes.cdi]\n" +
+            $"spec-dirs = [\"{_dir}/cdi\"]\n[nvidia-ctk]\npath = \"{TestEnvironment.NvidiaCtk}\"\n");
+        var cdi = TestEnvironment.Run(TestEnvironment.NvidiaCtk, "cdi", "generate", "--driver-root=" + HostRoot,
+            "--nvidia-cdi-hook-path=" + Path.Combine(TestEnvironment.BinDir, "nvidia-cdi-hook"), $"--output={_dir}/cdi/nvidia.yaml");
+        Assert.True(cdi.ExitCode == 0, cdi.Combined);
+        var runtime = RuntimeWrapper.Write(Path.Combine(_dir, "nvidia-container-runtime"), Path.Combine(TestEnvironment.BinDir, "nvidia-container-runtime"),
+            new Dictionary<string, string> { ["NVIDIA_CTK_CONFIG_FILE_PATH"] = config });
+        Docker = new Docker(Path.Combine(_dir, "d"), new Dictionary<string, string> { ["nvidia"] = runtime },
+            new Dictionary<string, string> { ["PATH"] = TestEnvironment.BinDir + ":" + Environment.GetEnvironmentVariable("PATH"), ["NVIDIA_CTK_CONFIG_FILE_PATH"] = config },
+            pluginDir: plugins);
         var tar = BusyboxImage.BuildTar(Path.Combine(_dir, "image"));
         Import(tar, Plain);
         Import(tar, Cuda, "LABEL com.nvidia.volumes.needed=nvidia_driver", "LABEL com.nvidia.cuda.version=9.0",
@@ -44,6 +58,17 @@ public sealed class NvidiaDockerEngineHost : IDisposable
         Plugin.Dispose();
         Plugin = new PluginProcess(HostRoot, Path.Combine(_dir, "volumes"), Path.Combine(_dir, "plugins"));
     }
+
+    /// <summary>SIGKILLs the plugin, as the OOM killer would: no clean-up, its socket stays behind. <see cref="StartPlugin"/> follows.</summary>
+    internal void KillPlugin()
+    {
+        Plugin!.Kill();
+        Plugin.Dispose();
+        Plugin = null;
+    }
+
+    /// <summary>Starts a plugin on the same socket directory and volumes (after <see cref="KillPlugin"/>).</summary>
+    internal void StartPlugin() => Plugin = new PluginProcess(HostRoot, VolumesDir, Path.Combine(_dir, "plugins"));
 
     void Import(string tar, string name, params string[] changes)
     {

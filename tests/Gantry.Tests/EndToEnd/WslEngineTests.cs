@@ -89,6 +89,48 @@ public sealed class WslEngineTests(WslEngineHost host) : IClassFixture<WslEngine
         AssertWslGpu(seen);
     }
 
+    // The legacy route: docker run --gpus (the hook) and the runtime in legacy mode both run nvidia-container-cli
+    // configure, which mounts the lxss libraries into the image's library directory and the store's files in place.
+    [EngineFact("dockerd")]
+    public void Docker_run_gpus_and_the_legacy_runtime_give_a_container_the_wsl_gpu()
+    {
+        var dir = Path.Combine("/tmp", $"gl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
+        var hookConfig = host.Shim.Dir["wsl-hook.toml"];
+        var legacyConfig = host.Shim.Dir["wsl-legacy.toml"];
+        var common = $"[nvidia-container-cli]\nroot = \"{host.Shim.HostRoot}\"\n";
+        File.WriteAllText(hookConfig, common);
+        File.WriteAllText(legacyConfig, common + $"[nvidia-container-runtime]\nmode = \"legacy\"\ndebug = \"{host.Shim.LogFile}\"\n");
+        var wrapper = RuntimeWrapper.Write(host.Shim.Dir["nvidia-legacy"], host.Shim.Shim,
+            new Dictionary<string, string> { ["NVIDIA_CTK_CONFIG_FILE_PATH"] = legacyConfig });
+        using var docker = new Docker(dir, new Dictionary<string, string> { ["nvidia"] = wrapper }, new Dictionary<string, string>
+        {
+            ["PATH"] = TestEnvironment.BinDir + ":" + Environment.GetEnvironmentVariable("PATH"), ["NVIDIA_CTK_CONFIG_FILE_PATH"] = hookConfig,
+        });
+        try
+        {
+            var tar = BusyboxImage.BuildTar(host.Dir["docker-image-legacy"]);
+            var import = ProcessRunner.Run("sh", ["-c", $"docker -H unix://{docker.Socket} import '{tar}' gantry-e2e/busybox-wsl-legacy"]);
+            Assert.True(import.ExitCode == 0, import.Combined);
+            const string look = "ls -l /dev/dxg; ls /dev | grep -c '^nvidia' ; nvidia-smi -L; ldconfig -p | grep -E 'libcuda.so.1|libdxcore'; " +
+                                "ls /usr/lib/wsl/drivers/*/";
+            foreach (var route in new[] { new[] { "--gpus", "all" }, ["--runtime=nvidia", "-e", "NVIDIA_VISIBLE_DEVICES=all"] })
+            {
+                var r = docker.Run(["run", "--rm", .. route, "gantry-e2e/busybox-wsl-legacy", "sh", "-c", look]);
+                Assert.True(r.ExitCode == 0, $"{string.Join(' ', route)}: {r.Combined}");
+                Assert.Matches(@"c[rw-]{9} .* 10, +126 .*/dev/dxg", r.Stdout);
+                Assert.Contains("\n0\n", r.Stdout); // no /dev/nvidia* node
+                Assert.Contains("GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-", r.Stdout);
+                Assert.Matches(@"libcuda\.so\.1 \(libc6,x86-64\) => /usr/lib(64|/x86_64-linux-gnu)/libcuda\.so\.1", r.Stdout);
+                Assert.Matches(@"libdxcore\.so \(libc6,x86-64\) => /usr/lib(64|/x86_64-linux-gnu)/libdxcore\.so", r.Stdout);
+                Assert.Contains("libcuda.so.1.1\n", r.Stdout);
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
     [EngineFact("docker")]
     public void Docker_with_the_nvidia_runtime_gives_a_container_the_wsl_gpu()
     {

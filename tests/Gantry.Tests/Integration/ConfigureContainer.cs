@@ -37,8 +37,12 @@ internal sealed class ConfigureContainer : IDisposable
 
     /// <param name="uid">When set, the container process runs as this uid and gid (a user-namespaced container's host ids).</param>
     public ConfigureContainer(SimulatedGpuHost host, bool debian = true, Action<TestTree>? prepare = null, int? uid = null)
+        : this(host.Root, debian, prepare, uid) { }
+
+    /// <param name="hostRoot">the driver root configure is pointed at (--root)</param>
+    public ConfigureContainer(string hostRoot, bool debian = true, Action<TestTree>? prepare = null, int? uid = null)
     {
-        _hostRoot = host.Root;
+        _hostRoot = hostRoot;
         BusyboxImage.BuildTar(Tree.Base);
         if (debian) Tree.WriteFile("/etc/debian_version", "12\n");
         prepare?.Invoke(Tree);

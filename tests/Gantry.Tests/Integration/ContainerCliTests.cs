@@ -24,6 +24,7 @@ public sealed class ContainerCliTests
     [InlineData("mig", new[] { "--gpus", "2", "--mig", "0:2" })]
     [InlineData("no-nvml", new[] { "--gpus", "2", "--without", "nvml" })]
     [InlineData("compat32", new[] { "--gpus", "1", "--compat32" })]
+    [InlineData("wsl", new[] { "--gpus", "2", "--wsl" })]
     public void Info_and_list_print_the_golden_output(string name, string[] simulate)
     {
         using var d = Sim.Host([.. simulate, "--device-nodes", "plain"]);

@@ -84,6 +84,13 @@ internal sealed class PluginProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGKILL (Process.Kill), waiting until the process is gone: nothing of the plugin's own clean-up runs.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill();
+        _process.WaitForExit();
+    }
+
     public void Dispose()
     {
         try { if (!_process.HasExited) _process.Kill(); } catch (InvalidOperationException) { }

@@ -6,16 +6,53 @@ namespace Gantry.Tests.Integration;
 public sealed class WslTests
 {
     [BinaryFact]
-    public void Nvidia_container_cli_names_a_wsl_host_and_the_routes_that_handle_it()
+    public void Nvidia_container_cli_lists_dxg_the_lxss_libraries_and_the_store_nvidia_smi()
     {
         using var d = Sim.Host("--wsl", "--gpus", "1", "--device-nodes", "plain");
-        foreach (var sub in new[] { "info", "list" })
-        {
-            var r = TestEnvironment.Run(Path.Combine(TestEnvironment.BinDir, "nvidia-container-cli"), $"--root={d["host"]}", sub);
-            Assert.Equal(1, r.ExitCode);
-            Assert.Contains("is a WSL2 host", r.Stderr);
-            Assert.Contains("nvidia-ctk cdi generate --mode=wsl", r.Stderr);
-        }
+        var cli = Path.Combine(TestEnvironment.BinDir, "nvidia-container-cli");
+        var r = TestEnvironment.Run(cli, $"--root={d["host"]}", "list", "--device=all", "--libraries", "--binaries", "--utility", "--compute");
+        Assert.True(r.ExitCode == 0, r.Combined);
+        Assert.Equal("/dev/dxg\n/usr/lib/wsl/drivers/nvmii.inf_amd64_0123456789abcdef/nvidia-smi\n/usr/lib/wsl/lib/libnvidia-ml.so.1\n" +
+                     "/usr/lib/wsl/lib/libcuda.so.1\n/usr/lib/wsl/lib/libnvidia-ptxjitcompiler.so.1\n/usr/lib/wsl/lib/libdxcore.so\n", r.Stdout);
+        // Without a GPU there is no /dev/dxg to list, and libdxcore comes whatever the capabilities.
+        var utility = TestEnvironment.Run(cli, $"--root={d["host"]}", "list", "--libraries", "--utility");
+        Assert.Equal("/usr/lib/wsl/lib/libnvidia-ml.so.1\n/usr/lib/wsl/lib/libdxcore.so\n", utility.Stdout);
+    }
+
+    [BinaryFact]
+    public void Nvidia_container_cli_without_the_store_nvml_says_so()
+    {
+        using var d = Sim.Host("--wsl", "--gpus", "1", "--device-nodes", "plain", "--without", "nvml");
+        var r = TestEnvironment.Run(Path.Combine(TestEnvironment.BinDir, "nvidia-container-cli"), $"--root={d["host"]}", "info");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("nvidia-container-cli: initialization error: nvml error: ", r.Stderr);
+        Assert.Contains("/usr/lib/wsl/drivers/nvmii.inf_amd64_0123456789abcdef", r.Stderr);
+    }
+
+    [RootFact]
+    public void Configure_gives_a_container_dxg_the_libraries_and_the_driver_store()
+    {
+        using var d = Sim.Host("--wsl", "--gpus", "2", "--device-nodes", "char");
+        using var c = new ConfigureContainer(d["host"]);
+        var r = c.Configure("--device=all", "--compute", "--utility", "--ldconfig=@/sbin/ldconfig");
+        Assert.True(r.ExitCode == 0, r.Combined);
+        var inside = c.Inside("ls /dev; echo ---; /sbin/ldconfig -p; echo ---; nvidia-smi -L; echo ---; ls /usr/lib/wsl/drivers/*; echo ---; test -e /proc/driver/nvidia && echo procfs; true");
+        Assert.True(inside.ExitCode == 0, inside.Combined);
+        var parts = inside.Stdout.Split("---\n");
+        var dev = parts[0].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("dxg", dev);
+        Assert.DoesNotContain(dev, n => n.StartsWith("nvidia", StringComparison.Ordinal));
+        Assert.Contains("libcuda.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so.1", parts[1]);
+        Assert.Contains("libdxcore.so (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libdxcore.so", parts[1]);
+        Assert.Equal("GPU 0: NVIDIA A100-SXM4-40GB", parts[2].Split(" (UUID")[0]);
+        Assert.Contains("GPU 1: ", parts[2]);
+        Assert.Equal(["libcuda.so.1.1", "libcuda_loader.so", "libnvdxgdmal.so.1", "libnvidia-ml.so.1", "libnvidia-ml_loader.so",
+                      "libnvidia-ptxjitcompiler.so.1", "nvcubins.bin", "nvidia-smi"], parts[3].Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("procfs", parts[4]); // no /proc/driver/nvidia tmpfs on WSL
+        Assert.StartsWith("ro,nosuid,nodev", c.MountOptions("/usr/lib/wsl/drivers/nvmii.inf_amd64_0123456789abcdef/libcuda.so.1.1"));
+        Assert.StartsWith("ro,nosuid,noexec", c.MountOptions("/dev/dxg"));
+        Assert.StartsWith("ro,nosuid,nodev", c.MountOptions("/usr/bin/nvidia-smi"));
+        c.Tree.AssertSentinelUntouched();
     }
 
     [BinaryFact]

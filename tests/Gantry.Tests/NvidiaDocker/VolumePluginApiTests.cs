@@ -73,6 +73,22 @@ public sealed class VolumePluginApiTests : IDisposable
         Assert.Equal("{\"Volume\":null,\"Err\":\"no such volume: nvidia_driver_550.54.15\"}\n", Post("/VolumeDriver.Get", Name("nvidia_driver_550.54.15")).Body);
     }
 
+    // A plugin SIGKILLed while building leaves its hidden staging directory; the next one removes it at start and
+    // keeps the finished volumes (the e2e kill test, NvidiaDockerPluginKillTests, does it through Docker).
+    [Fact]
+    public void Staging_left_by_a_killed_plugin_is_removed_and_finished_volumes_are_kept()
+    {
+        Assert.Equal(0, _store.RemoveAbandonedStaging()); // no volume directory yet
+        Assert.Equal("{\"Err\":null}\n", Post("/VolumeDriver.Create", Name("nvidia_driver_550.54.15")).Body);
+        var half = Path.Combine(_store.VolumeDir, ".550.54.15.k1ll3d");
+        Directory.CreateDirectory(Path.Combine(half, "lib64"));
+        File.WriteAllText(Path.Combine(half, "lib64", "libcuda.so.550.54.15"), "half");
+        Assert.Equal(["550.54.15"], _store.Versions());
+        Assert.Equal(1, _store.RemoveAbandonedStaging());
+        Assert.False(Directory.Exists(half));
+        Assert.True(File.Exists(Path.Combine(_store.PathOf("550.54.15"), "lib64/libcuda.so.1")));
+    }
+
     [Theory]
     [InlineData("/VolumeDriver.Create", "nvidia_driver_1.0", "invalid volume version: nvidia_driver_1.0")]
     [InlineData("/VolumeDriver.Create", "other_550.54.15", "unsupported volume: other_550.54.15")]

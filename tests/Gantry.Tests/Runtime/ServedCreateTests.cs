@@ -30,6 +30,8 @@ public sealed class ServedCreateTests : IDisposable
         public int PidfdOpen(int pid) => stopFd;
         public int WaitForExit(int pid) { Waited.Add(pid); return ExitCodes.TryDequeue(out var c) ? c : 0; }
         public void Close(int fd) => Closed.Add(fd);
+        public List<int> Killed { get; } = new();
+        public int Kill(int pid, int signal) { Killed.Add(pid); return 0; }
         public void Exit(int code) => throw new InvalidOperationException("a served create test never exits the process");
     }
 
@@ -54,10 +56,15 @@ public sealed class ServedCreateTests : IDisposable
         var code = ServedCreate.Run("/usr/bin/runc", ["--root", "/r", "create", "--bundle", "/b", "ctr"], parts, os, Quiet());
 
         Assert.Equal(3, code);
-        var (path, argv) = Assert.Single(os.Spawned);
+        Assert.Equal(2, os.Spawned.Count);
+        var (path, argv) = os.Spawned[0];
         Assert.Equal(Path.Combine(_dir.Path, "bin", ServedCreate.LauncherName), path);
         Assert.Equal(["gantry-runtime-exec", "77", "/usr/bin/runc", "/usr/bin/runc", "--root", "/r", "create", "--bundle", "/b", "ctr"], argv);
-        Assert.Equal([1001], os.Waited);
+        // The guard that deletes the container should the shim die before the hook's work is done, dismissed at the end.
+        Assert.Equal(path, os.Spawned[1].Path);
+        Assert.Equal(["gantry-runtime-guard", "77", "/usr/bin/runc", "/usr/bin/runc", "--root", "/r", "delete", "--force", "ctr"], os.Spawned[1].Argv);
+        Assert.Equal([1002], os.Killed);
+        Assert.Equal([1001, 1002], os.Waited);
         Assert.Equal([(int)stop.DangerousGetHandle()], os.Closed);
         Assert.False(File.Exists(parts.Server.SocketPath)); // the socket is gone once the runtime exited
     }
@@ -95,5 +102,27 @@ public sealed class ServedCreateTests : IDisposable
         Assert.True(CdiHookCommand.Find("disable-device-node-modification")?.MountsInContainer);
         Assert.False(CdiHookCommand.Find("create-symlinks")?.MountsInContainer);
         Assert.False(CdiHookCommand.Find("update-ldcache")?.MountsInContainer);
+    }
+
+    // A shim killed mid-create never disposes its socket: the next served create removes the sockets of shims that
+    // are gone (the pid in the name), not those of living ones nor names it does not know.
+    [Fact]
+    public void Sockets_of_shims_that_are_gone_are_removed_by_the_next_listener()
+    {
+        var dir = Path.Combine(_dir.Path, "sockets");
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        foreach (var name in new[] { $"{gone.Id}-00112233aabbccdd.sock", $"{Environment.ProcessId}-0011223344556677.sock", "1-8899aabbccddeeff.sock", "other.sock" })
+            File.WriteAllText(Path.Combine(dir, name), "");
+
+        using var server = HookServer.TryListen(out var whyNot, dir) ?? throw new InvalidOperationException(whyNot);
+
+        var left = Directory.EnumerateFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.DoesNotContain($"{gone.Id}-00112233aabbccdd.sock", left);
+        Assert.Contains($"{Environment.ProcessId}-0011223344556677.sock", left);
+        Assert.Contains("1-8899aabbccddeeff.sock", left);
+        Assert.Contains("other.sock", left);
+        Assert.StartsWith($"{Environment.ProcessId}-", Path.GetFileName(server.SocketPath));
     }
 }

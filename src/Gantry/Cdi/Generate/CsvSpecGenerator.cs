@@ -20,7 +20,7 @@ internal sealed record CsvGenerateOptions
     public IReadOnlyList<string> IgnorePatterns { get; init; } = [];
 }
 
-// A Jetson (Tegra) spec from CSV mount specs (toolkit.md §4.4 csv): one device "0" holding every dev entry;
+// A Jetson (Tegra) spec from CSV mount specs (toolkit.md §4.4 csv), located by Discovery/Tegra/CsvHostFiles: one device "0" holding every dev entry;
 // common edits are the dir mounts, the libraries (symlinks resolved inside the driver root, plus the links a
 // driver install makes), each sym entry's final target with a create-symlinks hook that rebuilds its chain,
 // /etc/nv_tegra_release, enable-cuda-compat when NVML gave a CUDA version, and update-ldcache last.
@@ -28,77 +28,45 @@ internal static class CsvSpecGenerator
 {
     public static Spec Generate(HostRoots roots, IReadOnlyList<CsvEntry> entries, HookFactory hooks, CsvGenerateOptions o)
     {
+        // The same location of the CSV entries as nvidia-container-cli's on a Jetson; a spec names only what is there.
+        var files = CsvHostFiles.Locate(roots, entries, Log.Silent, path => Ignored(path, o.IgnorePatterns));
         var devices = new List<Device>();
         foreach (var id in o.DeviceIds.Distinct(StringComparer.Ordinal))
         {
-            if (id is "all" or "0") { if (devices.All(d => d.Name != "0")) devices.Add(new Device { Name = "0", ContainerEdits = DeviceEdits(roots, entries) }); }
+            if (id is "all" or "0") { if (devices.All(d => d.Name != "0")) devices.Add(new Device { Name = "0", ContainerEdits = DeviceEdits(roots, files) }); }
             else if (id == "none") devices.Add(new Device { Name = "none", ContainerEdits = new ContainerEdits { Env = ["NVCT_EMPTY_DEVICE="] } });
             else throw new GantryException($"unknown device id '{id}': csv mode has a single device, 0 (or all)");
         }
-        var common = CommonEdits(roots, entries, hooks, o);
+        var common = CommonEdits(roots, files, hooks, o);
         common.Env!.Add("NVIDIA_VISIBLE_DEVICES=void");
         var spec = new Spec { Kind = $"{o.Vendor}/{o.Class}", Devices = devices, ContainerEdits = common };
         return SpecAssembly.Assemble(spec, addAllDevice: !o.NoAllDevice && !o.DeviceIds.Contains("none"));
     }
 
-    static ContainerEdits DeviceEdits(HostRoots roots, IReadOnlyList<CsvEntry> entries)
-    {
-        var nodes = DeviceNodeLocator.ForHost(roots);
-        var edits = new ContainerEdits { DeviceNodes = new() };
-        foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Dev))
-        {
-            var name = Path.GetFileName(e.Path);
-            var found = name.IndexOfAny(['*', '?', '[']) >= 0
-                ? nodes.Glob(Path.GetDirectoryName(e.Path)!, name)
-                : nodes.Existing([e.Path]);
-            foreach (var host in found)
-            {
-                var path = roots.DevToContainerPath(host);
-                if (edits.DeviceNodes.All(n => n.Path != path)) edits.DeviceNodes.Add(EditsFactory.Node(path, host));
-            }
-        }
-        return edits;
-    }
+    static ContainerEdits DeviceEdits(HostRoots roots, CsvHostFiles files) =>
+        new() { DeviceNodes = files.Devices.Select(path => EditsFactory.Node(path, roots.InDevRoot(path))).ToList() };
 
-    static ContainerEdits CommonEdits(HostRoots roots, IReadOnlyList<CsvEntry> entries, HookFactory hooks, CsvGenerateOptions o)
+    static ContainerEdits CommonEdits(HostRoots roots, CsvHostFiles files, HookFactory hooks, CsvGenerateOptions o)
     {
         var edits = new ContainerEdits { Env = new(), Hooks = new(), Mounts = new() };
-        void Mount(string host)
+        void Mount(string container)
         {
-            var container = roots.ToContainerPath(host);
-            if (edits.Mounts!.All(m => m.ContainerPath != container)) edits.Mounts!.Add(EditsFactory.ReadOnly(host, container));
+            if (edits.Mounts!.All(m => m.ContainerPath != container)) edits.Mounts!.Add(EditsFactory.ReadOnly(roots.InDriverRoot(container), container));
         }
-        foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Dir))
-            if (Directory.Exists(roots.InDriverRoot(e.Path))) Mount(roots.InDriverRoot(e.Path));
+        foreach (var dir in files.Directories) Mount(dir);
+        foreach (var lib in files.Libraries) Mount(lib);
+        Add(edits, hooks.CreateSymlinks(CommonEditsBuilder.LibrarySymlinks(roots, files.Libraries.Select(roots.InDriverRoot).ToList())));
+        Add(edits, hooks.CreateSymlinks(files.Symlinks.Select(l => (l.Target, l.Path))));
+        foreach (var target in files.SymlinkTargets) Mount(target);
 
-        var libraries = new List<string>();
-        foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Lib))
-            if (DriverRootPath.ResolveFile(roots.DriverRoot, roots.InDriverRoot(e.Path)) is { } real && File.Exists(real) && !libraries.Contains(real))
-            {
-                libraries.Add(real);
-                Mount(real);
-            }
-        Add(edits, hooks.CreateSymlinks(CommonEditsBuilder.LibrarySymlinks(roots, libraries)));
-
-        var chains = new List<(string Target, string Link)>();
-        foreach (var e in entries.Where(e => e.Kind == CsvEntryKind.Sym && !Ignored(e.Path, o.IgnorePatterns)))
-        {
-            var chain = new List<string>();
-            if (DriverRootPath.ResolveFile(roots.DriverRoot, roots.InDriverRoot(e.Path), chain) is not { } target) continue;
-            foreach (var link in chain) chains.Add((new FileInfo(link).LinkTarget!, roots.ToContainerPath(link)));
-            if (File.Exists(target)) { Mount(target); if (!libraries.Contains(target)) libraries.Add(target); }
-        }
-        Add(edits, hooks.CreateSymlinks(chains));
-
-        if (File.Exists(roots.InDriverRoot(TegraPlatform.ReleaseFile))) Mount(roots.InDriverRoot(TegraPlatform.ReleaseFile));
+        if (File.Exists(roots.InDriverRoot(TegraPlatform.ReleaseFile))) Mount(roots.ToContainerPath(roots.InDriverRoot(TegraPlatform.ReleaseFile)));
         if (o.HostCudaVersion is { } cuda)
         {
             var args = new List<string> { $"--host-cuda-version={cuda}" };
             if (o.CompatContainerRoot is { Length: > 0 } compat) args.Add($"--cuda-compat-container-root={compat}");
             Add(edits, hooks.Create("enable-cuda-compat", args));
         }
-        var folders = libraries.Where(l => Glob.Match("lib?*.so*", Path.GetFileName(l)))
-            .Select(l => Path.GetDirectoryName(roots.ToContainerPath(l))!).Distinct().ToList();
+        var folders = files.Files.Where(l => Glob.Match("lib?*.so*", Path.GetFileName(l))).Select(l => Path.GetDirectoryName(l)!).Distinct().ToList();
         var ldconfig = hooks.LdconfigPath is { Length: > 0 } l ? new[] { "--ldconfig-path", l } : [];
         if (folders.Count > 0) Add(edits, hooks.Create("update-ldcache", ldconfig.Concat(folders.SelectMany(f => new[] { "--folder", f }))));
         return edits;

@@ -27,6 +27,9 @@ internal static partial class Interop
     [LibraryImport("libc", EntryPoint = "_exit")]
     internal static partial void Exit(int status);
 
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    internal static partial int Kill(int pid, int signal);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     internal static partial uint GetEuid();
 }
