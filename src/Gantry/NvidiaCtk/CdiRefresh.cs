@@ -35,17 +35,19 @@ internal static class CdiRefresh
             var quiet = new Log(Console.Error, LogLevel.Warning);
             var code = CdiGenerateCommand.Run([.. generateArgs, $"--output={fresh}"], quiet, toolkitConfig);
             if (code != 0) return code;
-            var content = File.ReadAllBytes(fresh);
-            if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(content))
+            Install(fresh, path, log);
+            // enable-coherent-annotations writes the split specs beside the main one; a split that has no devices any
+            // more goes, so engines do not keep offering GPUs by a coherence they no longer have.
+            foreach (var infix in new[] { Cdi.Generate.CoherenceSplit.CoherentInfix, Cdi.Generate.CoherenceSplit.NoncoherentInfix })
             {
-                log.Info($"CDI spec {path} is current");
-                return 0;
+                var (freshSplit, split) = (Cdi.Generate.CoherenceSplit.WithInfix(fresh, infix)!, Cdi.Generate.CoherenceSplit.WithInfix(path, infix)!);
+                if (File.Exists(freshSplit)) Install(freshSplit, split, log);
+                else if (File.Exists(split) && SplitRequested(f))
+                {
+                    File.Delete(split);
+                    log.Info($"Removed CDI spec {split}: no GPU of that coherence any more");
+                }
             }
-            var before = File.Exists(path) && SpecFile.TryRead(path, out var old, out _) ? SpecHostCheck.DriverOf(Edits(old)) : null;
-            AtomicFile.Write(path, content, (UnixFileMode)0b110_100_100);
-            var after = SpecFile.TryRead(path, out var now, out _) ? SpecHostCheck.DriverOf(Edits(now)) : null;
-            log.Info(before is null ? $"Wrote CDI spec {path} (driver {after ?? "unknown"})"
-                : $"Refreshed CDI spec {path}" + (before != after ? $" (driver {before} -> {after})" : " (devices or files changed)"));
             return 0;
         }
         finally
@@ -53,6 +55,25 @@ internal static class CdiRefresh
             try { scratch.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
+
+    // Replaces path by fresh's content only when it differs, atomically.
+    static void Install(string fresh, string path, Log log)
+    {
+        var content = File.ReadAllBytes(fresh);
+        if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(content))
+        {
+            log.Info($"CDI spec {path} is current");
+            return;
+        }
+        var before = File.Exists(path) && SpecFile.TryRead(path, out var old, out _) ? SpecHostCheck.DriverOf(Edits(old)) : null;
+        AtomicFile.Write(path, content, (UnixFileMode)0b110_100_100);
+        var after = SpecFile.TryRead(path, out var now, out _) ? SpecHostCheck.DriverOf(Edits(now)) : null;
+        log.Info(before is null ? $"Wrote CDI spec {path} (driver {after ?? "unknown"})"
+            : $"Refreshed CDI spec {path}" + (before != after ? $" (driver {before} -> {after})" : " (devices or files changed)"));
+    }
+
+    static bool SplitRequested(FlagSet f) =>
+        f.GetList("feature-flag").Any(n => n.Trim() == Cdi.Generate.NvcdiFeatures.CoherentAnnotations);
 
     static IEnumerable<Edits.ContainerEdits> Edits(Spec spec) =>
         spec.Devices.Select(d => d.ContainerEdits).Prepend(spec.ContainerEdits ?? new Edits.ContainerEdits());

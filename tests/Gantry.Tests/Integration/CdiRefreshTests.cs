@@ -44,4 +44,27 @@ public sealed class CdiRefreshTests
         Assert.Contains("(devices or files changed)", mig.Stderr);
         Assert.Contains("nvidia.com/gpu=1:1", TestEnvironment.Run(TestEnvironment.NvidiaCtk, "cdi", "list", $"--spec-dir={d["cdi"]}").Stdout);
     }
+
+    // With enable-coherent-annotations the split specs are refreshed with the main one, and a split left without
+    // devices goes (here GPU 0 stops being coherent, so the .coherent spec would offer a GPU that is not).
+    [BinaryFact]
+    public void Refresh_keeps_the_coherence_split_specs_with_the_host()
+    {
+        using var d = Sim.Host("--gpus", "2", "--addressing-mode", "0:ats", "--device-nodes", "plain");
+        ProcessResult RefreshSplit() => TestEnvironment.Run(TestEnvironment.NvidiaCtk, "cdi", "refresh", $"--driver-root={d["host"]}",
+            $"--output={d["cdi/nvidia.yaml"]}", "--nvidia-cdi-hook-path=/usr/bin/true", "--feature-flag=enable-coherent-annotations");
+        var first = RefreshSplit();
+        Assert.True(first.ExitCode == 0, first.Combined);
+        Assert.Equal(["nvidia.coherent.yaml", "nvidia.noncoherent.yaml", "nvidia.yaml"], Directory.GetFiles(d["cdi"]).Select(Path.GetFileName).Order());
+        Assert.Contains("is current", RefreshSplit().Stderr);
+
+        Assert.Equal(0, TestEnvironment.Run(TestEnvironment.Gantry, "simulate", d["host"], "--update", "--addressing-mode", "0:hmm").ExitCode);
+        var changed = RefreshSplit();
+        Assert.True(changed.ExitCode == 0, changed.Combined);
+        Assert.Contains("Removed CDI spec " + d["cdi/nvidia.coherent.yaml"], changed.Stderr);
+        Assert.Equal(["nvidia.noncoherent.yaml", "nvidia.yaml"], Directory.GetFiles(d["cdi"]).Select(Path.GetFileName).Order());
+        var list = TestEnvironment.Run(TestEnvironment.NvidiaCtk, "cdi", "list", $"--spec-dir={d["cdi"]}").Stdout;
+        Assert.Contains("nvidia.com/gpu.noncoherent=0", list);
+        Assert.DoesNotContain("nvidia.com/gpu.coherent=", list);
+    }
 }
