@@ -123,14 +123,17 @@ typedef struct nvmlDevice_st {
     struct nvmlDevice_st *parent;
     char uuid[96], name[96], profile[32];
     unsigned int domain, bus, dev, fn, pci_device_id, pci_subsystem_id;
-    int brand, have_cc, cc_major, cc_minor, have_mem, mig_capable, mig_mode, mig_pending, have_addressing;
-    unsigned int addressing_mode;
+    int brand, have_cc, cc_major, cc_minor, have_mem, mig_capable, mig_mode, mig_pending;
     unsigned long long mem_total;
     reading_t mem_used, power, power_limit, temperature, util_gpu, util_mem, encoder, decoder, clock_sm, clock_mem,
         max_clock_sm, max_clock_mem, bar1_total, bar1_used, pcie_gen, pcie_width, pcie_rx, pcie_tx, cores, bus_width,
         ecc, ecc_l1, ecc_l2, ecc_mem;
     unsigned int proc_count;
     proc_t procs[MAX_PROCS];
+    /* New fields go here, after the readings: a reading's offset seeds its values (get_reading), and recorded
+     * outputs depend on them. */
+    int have_addressing;
+    unsigned int addressing_mode;
 } *nvmlDevice_t;
 
 static struct nvmlDevice_st g_dev[MAX_GPUS * SLOTS];
