@@ -10,6 +10,11 @@ internal static class DriverChecks
     public static IEnumerable<Finding> Run(DoctorFacts facts)
     {
         var roots = facts.Setup.Roots;
+        if (WslDriver.IsWsl(roots))
+        {
+            yield return Wsl(roots);
+            yield break;
+        }
         if (facts.Inventory is not { } inv)
         {
             yield return Finding.Problem("driver", $"no NVIDIA driver under {roots.DriverRoot}",
@@ -26,6 +31,21 @@ internal static class DriverChecks
             : Finding.Warning("persistenced", "nvidia-persistenced is not running",
                 "without the persistence daemon the driver tears the GPUs down when the last client exits, so every container start initialises them again (seconds).",
                 "systemctl enable --now nvidia-persistenced");
+    }
+
+    // A WSL2 guest has no /dev/nvidia*, kernel module or persistence daemon of its own: its driver is the store
+    // Windows mounts, and the one thing to check is that the store's NVML answers.
+    static Finding Wsl(HostRoots roots)
+    {
+        const string fix = "install or repair the NVIDIA driver on Windows (the WSL2 guest gets it from there), then wsl --shutdown";
+        WslDriver wsl;
+        try { wsl = WslDriver.Find(roots, Log.Silent)!; }
+        catch (GantryException e) { return Finding.Problem("driver", "WSL2 guest without an NVIDIA driver store", e.Message, fix); }
+        if (!Discovery.Nvml.NvmlLibrary.TryQuery(wsl.Nvml, out var nvml, out var error))
+            return Finding.Problem("driver", $"the NVML of the WSL2 driver store {wsl.Store} does not answer",
+                $"{error}; containers get the store's files but no GPU answers through them.", fix);
+        return Finding.Ok("driver", $"WSL2 guest: driver {nvml.DriverVersion} (CUDA {nvml.CudaVersionText}) from the store {wsl.Store}, " +
+                                    $"{nvml.Gpus.Count} GPU(s) behind /dev/dxg");
     }
 
     static Finding Nvml(DriverInventory inv, HostRoots roots)

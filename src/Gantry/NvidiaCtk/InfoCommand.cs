@@ -23,7 +23,10 @@ internal static class InfoCommand
         var f = Flags();
         f.Parse(args);
         if (f.GetBool("help")) { Console.WriteLine("USAGE: gantry info [options]\n\nOPTIONS:\n" + f.Usage()); return 0; }
-        var inv = DriverDiscovery.Discover(new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root")), new DiscoveryOptions(), f.GetBool("json") ? Log.Silent : log);
+        var roots = new HostRoots(f.GetOr("driver-root", "/"), f.Get("dev-root"));
+        var quiet = f.GetBool("json") ? Log.Silent : log;
+        if (WslDriver.IsWsl(roots)) return RunWsl(roots, f, quiet);
+        var inv = DriverDiscovery.Discover(roots, new DiscoveryOptions(), quiet);
         var report = InfoReport.From(inv);
         if (f.GetBool("json")) Console.WriteLine(JsonSerializer.Serialize(report, InfoJsonContext.Default.InfoReport));
         else
@@ -37,10 +40,35 @@ internal static class InfoCommand
         }
         return 0;
     }
+
+    // A WSL2 guest: the driver is the driver store, its NVML answers for every GPU, all of them behind /dev/dxg.
+    static int RunWsl(HostRoots roots, FlagSet f, Log log)
+    {
+        var wsl = WslDriver.Find(roots, log) ?? throw new GantryException($"{roots.DriverRoot} looks like a WSL2 guest but has no driver store under {WslDriver.DriversDir}");
+        if (!Discovery.Nvml.NvmlLibrary.TryQuery(wsl.Nvml, out var nvml, out var error))
+            throw new GantryException($"NVML of the WSL2 driver store {wsl.Store} could not be used: {error}");
+        var dxg = FileStatus.TryLstat(wsl.Dxg, out _);
+        var report = new InfoReport(nvml.DriverVersion, nvml.CudaVersionText, "nvml", roots.DriverRoot, roots.DevRoot,
+            nvml.Gpus.Select(g => new InfoGpu(g.Index, 0, dxg, g.Uuid, g.BusId, g.Name, g.Brand, g.ComputeCapability, g.MemoryBytes / (1024 * 1024), false, [])).ToList(), [])
+        {
+            WslDriverStore = wsl.Store,
+        };
+        if (f.GetBool("json")) Console.WriteLine(JsonSerializer.Serialize(report, InfoJsonContext.Default.InfoReport));
+        else
+        {
+            Console.Write(report.ToText());
+            // Every GPU of a WSL2 guest goes to a container together (the runtime takes only all or 0 there).
+            Console.WriteLine("Swarm resources: none (a WSL2 guest offers its GPUs together, as all)");
+        }
+        return 0;
+    }
 }
 
 internal sealed record InfoReport(string DriverVersion, string? CudaVersion, string GpuSource, string DriverRoot, string DevRoot, List<InfoGpu> Gpus, List<string> Warnings)
 {
+    /// <summary>On a WSL2 guest, the driver store whose files (NVML included) are the driver; null elsewhere.</summary>
+    public string? WslDriverStore { get; init; }
+
     public static InfoReport From(DriverInventory inv)
     {
         var nodes = DeviceNodeLocator.ForHost(inv.Roots);
@@ -57,6 +85,7 @@ internal sealed record InfoReport(string DriverVersion, string? CudaVersion, str
         w.WriteLine($"CUDA version:    {CudaVersion ?? "unknown (needs NVML)"}");
         w.WriteLine($"Driver root:     {DriverRoot}");
         if (DevRoot != DriverRoot) w.WriteLine($"Device root:     {DevRoot}");
+        if (WslDriverStore is not null) w.WriteLine($"WSL2 guest:      every GPU behind /dev/dxg; driver store {WslDriverStore}");
         w.WriteLine($"GPU facts from:  {(GpuSource == "nvml" ? "NVML" : "/proc/driver/nvidia (NVML unavailable)")}");
         w.WriteLine($"GPUs:            {Gpus.Count}");
         foreach (var g in Gpus)
@@ -64,7 +93,8 @@ internal sealed record InfoReport(string DriverVersion, string? CudaVersion, str
             w.WriteLine($"GPU {g.Index}: {g.Model ?? "unknown model"}");
             w.WriteLine($"  UUID:               {g.Uuid}");
             w.WriteLine($"  Bus ID:             {g.BusId}");
-            w.WriteLine($"  Minor:              {g.Minor} (/dev/nvidia{g.Minor}{(g.DeviceNodePresent ? "" : $", no device node under {DevRoot}")})");
+            if (WslDriverStore is not null) w.WriteLine($"  Device node:        /dev/dxg{(g.DeviceNodePresent ? "" : $" (missing under {DevRoot})")}");
+            else w.WriteLine($"  Minor:              {g.Minor} (/dev/nvidia{g.Minor}{(g.DeviceNodePresent ? "" : $", no device node under {DevRoot}")})");
             w.WriteLine($"  Compute capability: {g.ComputeCapability ?? "unknown"}");
             w.WriteLine($"  Brand:              {g.Brand ?? "unknown"}");
             w.WriteLine($"  Memory:             {(g.MemoryMiB is { } m ? $"{m} MiB" : "unknown")}");

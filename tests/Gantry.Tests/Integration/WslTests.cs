@@ -56,6 +56,38 @@ public sealed class WslTests
     }
 
     [BinaryFact]
+    public void Gantry_info_reads_the_store_nvml_and_names_dxg()
+    {
+        using var d = Sim.Host("--wsl", "--gpus", "2", "--device-nodes", "plain");
+        var text = TestEnvironment.Run(TestEnvironment.Gantry, "info", "--driver-root", d["host"]);
+        Assert.True(text.ExitCode == 0, text.Combined);
+        Assert.Contains("Driver version:  550.54.15", text.Stdout);
+        Assert.Contains("GPU facts from:  NVML", text.Stdout);
+        Assert.Contains("GPUs:            2", text.Stdout);
+        Assert.Contains("WSL2 guest:      every GPU behind /dev/dxg; driver store " + d["host/usr/lib/wsl/drivers/"], text.Stdout);
+        Assert.Contains("  Device node:        /dev/dxg\n", text.Stdout);
+        Assert.DoesNotContain("/dev/nvidia", text.Stdout);
+        var json = TestEnvironment.Run(TestEnvironment.Gantry, "info", "--driver-root", d["host"], "--json");
+        Assert.True(json.ExitCode == 0, json.Combined);
+        Assert.Contains("\"wslDriverStore\": \"" + d["host/usr/lib/wsl/drivers/"], json.Stdout);
+    }
+
+    [BinaryFact]
+    public void Gantry_doctor_checks_the_store_instead_of_a_native_driver()
+    {
+        using var d = Sim.Host("--wsl", "--gpus", "1", "--device-nodes", "plain");
+        var r = TestEnvironment.Run(TestEnvironment.Gantry, "doctor", "--driver-root", d["host"]);
+        Assert.Matches(@"ok +driver +WSL2 guest: driver 550\.54\.15 \(CUDA 12\.4\) from the store .*/usr/lib/wsl/drivers/[^ ]+, 1 GPU\(s\) behind /dev/dxg", r.Stdout);
+        Assert.DoesNotContain("device-nodes", r.Stdout);
+        Assert.DoesNotContain("persistenced", r.Stdout);
+
+        File.Delete(Directory.GetFiles(d["host/usr/lib/wsl/drivers"], "libnvidia-ml.so.1", SearchOption.AllDirectories)[0]);
+        var broken = TestEnvironment.Run(TestEnvironment.Gantry, "doctor", "--driver-root", d["host"]);
+        Assert.Matches(@"problem +driver +", broken.Stdout);
+        Assert.Contains("install or repair the NVIDIA driver on Windows", broken.Stdout);
+    }
+
+    [BinaryFact]
     public void The_simulated_guest_has_the_wsl_shape()
     {
         using var d = Sim.Host("--wsl", "--gpus", "1", "--device-nodes", "plain");
