@@ -187,18 +187,24 @@ static int exec_gantry(char **argv)
     return 1;
 }
 
+// The runtime gets the signal disposition and mask a process normally starts with, whatever the shim had.
+static int exec_runtime(const char *runtime, char **argv)
+{
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(runtime, argv);
+    dprintf(2, "nvidia-container-runtime: cannot exec %s: %s\n", runtime, strerror(errno));
+    return 1;
+}
+
 static int exec_runtime_for_parent(int argc, char **argv)
 {
     if (argc < 4) { dprintf(2, "usage: gantry-runtime-exec PPID RUNTIME ARGV0 [ARGS...]\n"); return 2; }
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) { perror("gantry-runtime-exec: parent-death signal"); return 1; }
     if (getppid() != (pid_t)strtol(argv[1], NULL, 10)) return 1; // the shim is already gone
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execv(argv[2], argv + 3);
-    dprintf(2, "nvidia-container-runtime: cannot exec %s: %s\n", argv[2], strerror(errno));
-    return 1;
+    return exec_runtime(argv[2], argv + 3);
 }
 
 // Started as "gantry-runtime-guard PPID RUNTIME ARGV0 ARGS..." by a shim that answered its served hook before the
@@ -219,13 +225,7 @@ static int guard_for_parent(int argc, char **argv)
     while (getppid() == shim) sigtimedwait(&death, NULL, &second);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) { dup2(null, 0); dup2(null, 1); }
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execv(argv[2], argv + 3);
-    dprintf(2, "nvidia-container-runtime: cannot exec %s: %s\n", argv[2], strerror(errno));
-    return 1;
+    return exec_runtime(argv[2], argv + 3);
 }
 
 int main(int argc, char **argv)
