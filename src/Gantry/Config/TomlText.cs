@@ -14,7 +14,14 @@ internal static class TomlText
     /// <summary>Parses into a syntax tree; throws GantryException "path:line:col: why" on the first error.</summary>
     public static DocumentSyntax ParseSyntax(string text, string sourceName)
     {
-        var doc = SyntaxParser.Parse(text, sourceName, true);
+        DocumentSyntax doc;
+        // Tomlyn's lexer throws this (formatting the character for its message) on some bad escapes instead of
+        // reporting them; tests/Gantry.Tests/Properties/ParserPropertyTests keeps the input that found it.
+        try { doc = SyntaxParser.Parse(text, sourceName, true); }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw new GantryException($"{sourceName}: invalid TOML: a string holds an escape sequence that names no character");
+        }
         if (doc.HasErrors) throw Malformed(sourceName, doc.Diagnostics);
         return doc;
     }

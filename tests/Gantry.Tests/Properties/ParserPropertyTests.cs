@@ -48,7 +48,10 @@ public sealed class ParserPropertyTests
         Gen.Char["\0 \t\n,.=<>!{}[]\":-#'abcdefxyz0123456789"].Array[0, 200].Select(c => new string(c)));
 
     /// <summary>Runs <paramref name="parse"/> on every input; only <paramref name="allowed"/> exceptions may escape.</summary>
-    static void Check<T>(Gen<T> gen, Action<T> parse, params Type[] allowed)
+    static void Check<T>(Gen<T> gen, Action<T> parse, params Type[] allowed) => Check(gen, parse, null, allowed);
+
+    /// <param name="seed">A seed CsCheck printed for a failure: replays exactly that input (a kept regression case).</param>
+    static void Check<T>(Gen<T> gen, Action<T> parse, string? seed, params Type[] allowed)
     {
         var run = Task.Run(() => gen.Sample(input =>
         {
@@ -57,7 +60,7 @@ public sealed class ParserPropertyTests
             catch (Exception e) when (allowed.Any(t => t.IsInstanceOfType(e))) { }
             var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             if (allocated > AllocationBound) throw new InvalidOperationException($"allocated {allocated} bytes for one input");
-        }, iter: Iterations));
+        }, iter: seed is null ? Iterations : 1, seed: seed));
         Assert.True(run.Wait(TimeSpan.FromSeconds(120)), "a parser did not return (hang)");
         if (run.IsFaulted) throw run.Exception!.InnerException!;
     }
@@ -184,5 +187,24 @@ public sealed class ParserPropertyTests
         json[Array.IndexOf(json, (byte)'P') + 1] = 0xAC;
         var e = Assert.Throws<OciSpecException>(() => OciSpec.Parse(json, "config.json", allowUnknownFields: true));
         Assert.Contains("not valid UTF-8", e.Message);
+    }
+
+    // Found by Config_toml (seed 1EDdPBKTp_G3): a mutated file whose string ends in an unknown escape made Tomlyn's lexer
+    // throw ArgumentOutOfRangeException (while formatting the character for its message) instead of reporting the
+    // file as malformed. The seed replays that input; escapes that name no character are checked beside it.
+    [Fact]
+    public void Regression_config_toml_seed_1EDdPBKTp_G3() =>
+        Check(Text(ConfigToml), text => ToolkitConfigFile.Parse(text, "fuzz.toml"), "1EDdPBKTp_G3", typeof(GantryException));
+
+    [Theory]
+    [InlineData("ldconfig = \"@/sbin/\\UD800DC00\"")]
+    [InlineData("ldconfig = \"\\uD800\"")]
+    [InlineData("ldconfig = \"\\U00110000\"")]
+    [InlineData("ldconfig = \"\\)\"")]
+    public void Regression_an_escape_that_names_no_character_is_the_documented_error(string line)
+    {
+        var e = Assert.Throws<GantryException>(() => ToolkitConfigFile.Parse("[nvidia-container-cli]\n" + line + "\n", "fuzz.toml"));
+        Assert.Contains("fuzz.toml", e.Message);
+        Assert.Contains("invalid TOML", e.Message);
     }
 }
