@@ -63,9 +63,9 @@ internal static class DriverQuery
         catch (GantryException e) { throw new ContainerCliException($"initialization error: WSL environment detected but no adapters were found: {e.Message}"); }
         if (!File.Exists(wsl.Nvml))
             throw new ContainerCliException($"initialization error: load library failed: {wsl.Nvml}: cannot open shared object file: no such file or directory");
-        if (!Discovery.Nvml.NvmlLibrary.TryQuery(wsl.Nvml, out var nvml, out var error))
+        if (!wsl.TryQueryNvml(out var nvml, out var error))
             throw new ContainerCliException($"initialization error: nvml error: {error} (NVML of the WSL driver store {wsl.Store})");
-        var gpus = nvml.Gpus.Select(x => x with { Minor = 0, MigEnabled = false, MigDevices = [] }).ToList();
+        var gpus = nvml.Gpus;
         foreach (var x in gpus) g.Log.Info($"listing dxcore adapter {x.Index} ({x.Uuid} at {x.BusId})");
         var (cache, cachePath) = LoadCache(roots, g);
         return new CliDriver(roots, nvml.DriverVersion, nvml.CudaVersionText, gpus, cache, cachePath) { Wsl = wsl };

@@ -41,7 +41,7 @@ internal static class DriverChecks
         WslDriver wsl;
         try { wsl = WslDriver.Find(roots, Log.Silent)!; }
         catch (GantryException e) { return Finding.Problem("driver", "WSL2 guest without an NVIDIA driver store", e.Message, fix); }
-        if (!Discovery.Nvml.NvmlLibrary.TryQuery(wsl.Nvml, out var nvml, out var error))
+        if (!wsl.TryQueryNvml(out var nvml, out var error))
             return Finding.Problem("driver", $"the NVML of the WSL2 driver store {wsl.Store} does not answer",
                 $"{error}; containers get the store's files but no GPU answers through them.", fix);
         return Finding.Ok("driver", $"WSL2 guest: driver {nvml.DriverVersion} (CUDA {nvml.CudaVersionText}) from the store {wsl.Store}, " +

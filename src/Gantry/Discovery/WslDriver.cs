@@ -23,6 +23,17 @@ internal sealed record WslDriver(HostRoots Roots, string Dxg, string Dxcore, str
     /// <summary>The NVML of the guest: the store's libnvidia-ml.so.1, as the original loads it.</summary>
     public string Nvml => Path.Combine(Store, "libnvidia-ml.so.1");
 
+    /// <summary>
+    /// Asks the store's NVML; its GPUs come as a guest sees them: every one behind /dev/dxg (minor 0), without MIG.
+    /// </summary>
+    public bool TryQueryNvml([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NvmlSnapshot? snapshot,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        if (!Gantry.Discovery.Nvml.NvmlLibrary.TryQuery(Nvml, out snapshot, out error)) return false;
+        snapshot = snapshot with { Gpus = snapshot.Gpus.Select(g => g with { Minor = 0, MigEnabled = false, MigDevices = [] }).ToList() };
+        return true;
+    }
+
     /// <summary>True when the host looks like a WSL2 guest: /dev/dxg and libdxcore.so in /usr/lib/wsl/lib.</summary>
     public static bool IsWsl(HostRoots roots) =>
         FileStatus.TryLstat(roots.InDevRoot("/dev/dxg"), out _) && File.Exists(roots.InDriverRoot(LibDir + "/libdxcore.so"));

@@ -73,7 +73,7 @@ internal static class CdiRefresh
     }
 
     static bool SplitRequested(FlagSet f) =>
-        f.GetList("feature-flag").Any(n => n.Trim() == Cdi.Generate.NvcdiFeatures.CoherentAnnotations);
+        Cdi.Generate.NvcdiFeatures.Parse(f.GetList("feature-flag"), "--feature-flag", Log.Silent).SplitByCoherence;
 
     static IEnumerable<Edits.ContainerEdits> Edits(Spec spec) =>
         spec.Devices.Select(d => d.ContainerEdits).Prepend(spec.ContainerEdits ?? new Edits.ContainerEdits());

@@ -45,11 +45,11 @@ internal static class InfoCommand
     static int RunWsl(HostRoots roots, FlagSet f, Log log)
     {
         var wsl = WslDriver.Find(roots, log) ?? throw new GantryException($"{roots.DriverRoot} looks like a WSL2 guest but has no driver store under {WslDriver.DriversDir}");
-        if (!Discovery.Nvml.NvmlLibrary.TryQuery(wsl.Nvml, out var nvml, out var error))
+        if (!wsl.TryQueryNvml(out var nvml, out var error))
             throw new GantryException($"NVML of the WSL2 driver store {wsl.Store} could not be used: {error}");
-        var dxg = FileStatus.TryLstat(wsl.Dxg, out _);
+        // /dev/dxg exists: it is what made this a WSL2 guest.
         var report = new InfoReport(nvml.DriverVersion, nvml.CudaVersionText, "nvml", roots.DriverRoot, roots.DevRoot,
-            nvml.Gpus.Select(g => new InfoGpu(g.Index, 0, dxg, g.Uuid, g.BusId, g.Name, g.Brand, g.ComputeCapability, g.MemoryBytes / (1024 * 1024), false, [])).ToList(), [])
+            nvml.Gpus.Select(g => new InfoGpu(g.Index, g.Minor, true, g.Uuid, g.BusId, g.Name, g.Brand, g.ComputeCapability, g.MemoryBytes / (1024 * 1024), false, [])).ToList(), [])
         {
             WslDriverStore = wsl.Store,
         };

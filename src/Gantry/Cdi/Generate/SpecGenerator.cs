@@ -36,7 +36,7 @@ internal static class SpecGenerator
             if (!Strategies.Contains(s)) throw new UsageException($"invalid device name strategy '{s}': use index, uuid or type-index");
         var builder = new DeviceEditsBuilder(inv, hooks, o.AdditionalGids, o.DrmNodes);
         var devices = new List<Device>();
-        var byCoherence = new Dictionary<bool, List<Device>> { [true] = [], [false] = [] };
+        var byCoherence = o.SplitByCoherence ? new Dictionary<bool, List<Device>> { [true] = [], [false] = [] } : null;
         var noneRequested = o.DeviceIds.Contains("none");
         foreach (var (names, edits, fullGpu) in Select(inv, builder, o))
         {
@@ -47,18 +47,19 @@ internal static class SpecGenerator
                 if (devices.All(d => d.Name != name)) named.Add(new Device { Name = name, ContainerEdits = edits() });
             }
             devices.AddRange(named);
-            if (o.SplitByCoherence && fullGpu is not null && CoherenceSplit.IsCoherent(fullGpu, named.Select(d => d.Name), log) is { } coherent)
+            if (byCoherence is not null && fullGpu is not null && CoherenceSplit.IsCoherent(fullGpu, named.Select(d => d.Name), log) is { } coherent)
                 byCoherence[coherent].AddRange(named);
         }
         if (noneRequested) devices.Add(new Device { Name = "none", ContainerEdits = new ContainerEdits { Env = ["NVCT_EMPTY_DEVICE="] } });
         var common = CommonEditsBuilder.Build(inv, hooks);
         common.Env!.Add("NVIDIA_VISIBLE_DEVICES=void");
         var addAll = !o.NoAllDevice && !noneRequested;
-        Spec Assemble(string cls, List<Device> of) => SpecAssembly.Assemble(
-            new Spec { Kind = $"{o.Vendor}/{cls}", Devices = of, ContainerEdits = SpecTransforms.Clone(common) }, addAll);
+        // Assembly builds a new model and leaves its input alone, so the specs can share the devices and common edits.
+        Spec Assemble(string cls, List<Device> of) =>
+            SpecAssembly.Assemble(new Spec { Kind = $"{o.Vendor}/{cls}", Devices = of, ContainerEdits = common }, addAll);
         var specs = new List<GeneratedSpec> { new(Assemble(o.Class, devices), "") };
-        if (byCoherence[true].Count > 0) specs.Add(new(Assemble(o.Class + CoherenceSplit.CoherentInfix, byCoherence[true]), CoherenceSplit.CoherentInfix));
-        if (byCoherence[false].Count > 0) specs.Add(new(Assemble(o.Class + CoherenceSplit.NoncoherentInfix, byCoherence[false]), CoherenceSplit.NoncoherentInfix));
+        foreach (var (coherent, infix) in new[] { (true, CoherenceSplit.CoherentInfix), (false, CoherenceSplit.NoncoherentInfix) })
+            if (byCoherence?[coherent] is { Count: > 0 } split) specs.Add(new(Assemble(o.Class + infix, split), infix));
         return specs;
     }
 
